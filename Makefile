@@ -1,0 +1,56 @@
+# livelog: the two commands a newcomer needs are `make run` and `make test`.
+# This Makefile only wraps CMake (as neovim's does); the build lives in
+# CMakeLists.txt. `make help` lists every target.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+.PHONY: all deps build build-asan run test test-fast test-asan check-style \
+        format bench clean help
+
+all: build
+
+help:
+	@echo "make run          install deps, build, start the drop-in livelog"
+	@echo "make test         install deps, build (plain + ASan/UBSan), run every test"
+	@echo "make test-fast    run the suite in the plain build only"
+	@echo "make check-style  clang-format and banned-function check"
+	@echo "make format       rewrite sources with clang-format"
+	@echo "make bench        run the benchmarks (figures go to bench/RESULTS.md)"
+	@echo "make clean        remove build directories"
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DLIVELOG_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+run: build
+	@scripts/run-dropin $(BUILD)/livelog
+
+test-fast: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	@cd $(BUILD_ASAN) && LIVELOG_SANITIZED=1 ctest --output-on-failure -j $(JOBS)
+
+test: check-style test-fast test-asan
+
+check-style: deps
+	@scripts/check-style
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+bench: build
+	@bench/run-all $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,74 @@
+/* http_daemon: one listener (the write or the read side) on top of
+ * libmicrohttpd: epoll, an internal thread pool, suspend/resume, TLS from
+ * PEM files, connection limits and timeouts, and libmicrohttpd's and
+ * GnuTLS's own messages routed into the logger. Per-request state
+ * (http_request.h) is created here and handed to the application's
+ * handler on every access-handler call.
+ *
+ * Started and stopped from the main thread; the handler runs on the
+ * listener's worker threads. */
+#ifndef LIVELOG_HTTP_DAEMON_H
+#define LIVELOG_HTTP_DAEMON_H
+
+#include <microhttpd.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/http_request.h"
+
+/* The application's access handler. Called for every libmicrohttpd
+ * access-handler call of a request, first with req->calls == 0. */
+typedef enum MHD_Result (*http_handler_fn)(void *cls,
+                                           struct http_request *req,
+                                           const char *url,
+                                           const char *method,
+                                           const char *upload_data,
+                                           size_t *upload_data_size);
+
+struct http_listener_config {
+    const char *name;       /* "write" or "read": logged as `listener`    */
+    const char *host;       /* IPv4 or IPv6 literal, e.g. "127.0.0.1"     */
+    uint16_t port;          /* 0: pick a free port                        */
+    const char *tls_cert;   /* PEM file path, or NULL for plain HTTP      */
+    const char *tls_key;    /* PEM file path, required with tls_cert      */
+    const char *tls_priorities; /* GnuTLS priority string; NULL: default  */
+    unsigned int threads;   /* worker threads (0: one per core)           */
+    unsigned int max_connections;
+    unsigned int timeout_s; /* idle timeout of a connection; 0: none      */
+    size_t conn_memory;     /* per-connection buffer memory, bytes        */
+    http_handler_fn handler;
+    void *handler_cls;
+};
+
+/* The GnuTLS priority string used when none is configured: TLS 1.2 and
+ * 1.3 only, the server's cipher order. */
+#define HTTP_DAEMON_TLS_PRIORITIES                                           \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
+
+struct http_daemon;
+
+/* Binds and starts a listener. Logs `listening` at INFO with the bound
+ * address. Returns 0, -EADDRINUSE / -EACCES / -EINVAL (bad host) /
+ * -ENOENT (TLS file missing) / -EIO (TLS material unusable or the daemon
+ * failed); *ret set on success. */
+int http_daemon_start(const struct http_listener_config *cfg,
+                      struct http_daemon **ret);
+
+/* The bound port (useful when the configured port was 0). */
+uint16_t http_daemon_port(const struct http_daemon *d);
+
+/* Stops accepting new connections (existing ones go on). */
+void http_daemon_quiesce(struct http_daemon *d);
+
+/* Stops the listener and closes every connection. Every suspended
+ * connection must have been resumed first. NULL: no-op. */
+void http_daemon_stop(struct http_daemon *d);
+
+/* Suspends / resumes a request's connection (stream park/wake hooks). */
+void http_daemon_suspend(struct http_request *req);
+void http_daemon_resume(struct http_request *req);
+
+/* Routes GnuTLS's global log into the logger (call once at start). */
+void http_daemon_init_tls_logging(void);
+
+#endif

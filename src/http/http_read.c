@@ -1,0 +1,336 @@
+/* http_read: GET and HEAD of a stream (contract in http_read.h). Runs on
+ * the read listener's threads; the content reader below runs on the
+ * thread that owns the connection, the wake function on whichever thread
+ * committed the bytes. */
+#include "http/http_read.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/core_clock.h"
+#include "http/http_daemon.h"
+#include "http/http_range.h"
+#include "http/http_respond.h"
+#include "log/log.h"
+
+/* libmicrohttpd copies chunked bodies through the connection's own
+ * buffer; this block is only used for HTTP/1.0 clients and known-size
+ * live ranges, so it stays small (it is allocated per follower). */
+#define FOLLOW_BLOCK 2048
+#define RANGE_BLOCK (16 * 1024)
+
+static _Atomic uint64_t followers;
+static _Atomic uint64_t parked;
+
+/* One live response: the reader's position lives in libmicrohttpd (pos),
+ * the rest here. Freed by libmicrohttpd through reader_free. */
+struct reader {
+    struct stream *stream;
+    struct MHD_Connection *conn;
+    uint64_t start; /* absolute offset of the response's first byte    */
+    uint64_t end;   /* absolute end (exclusive); UINT64_MAX: follow     */
+    struct stream_waiter waiter;
+};
+
+uint64_t http_read_followers(void)
+{
+    return atomic_load_explicit(&followers, memory_order_relaxed);
+}
+
+uint64_t http_read_parked(void)
+{
+    return atomic_load_explicit(&parked, memory_order_relaxed);
+}
+
+static void reader_park(struct stream_waiter *w)
+{
+    struct reader *r = w->cls;
+    atomic_fetch_add_explicit(&parked, 1, memory_order_relaxed);
+    MHD_suspend_connection(r->conn);
+}
+
+static void reader_wake(struct stream_waiter *w)
+{
+    struct reader *r = w->cls;
+    atomic_fetch_sub_explicit(&parked, 1, memory_order_relaxed);
+    MHD_resume_connection(r->conn);
+}
+
+/* True when the client has closed its side: libmicrohttpd does not watch
+ * a suspended connection, so a reader checks before parking again. */
+static bool peer_gone(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci == NULL)
+        return false;
+    char c;
+    ssize_t n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0)
+        return true;
+    return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+static bool state_is_final(const struct stream *s, enum store_state st)
+{
+    return st == STORE_COMPLETE || (st == STORE_INTERRUPTED && !s->resumable);
+}
+
+static ssize_t reader_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct reader *r = cls;
+    struct store_stream *store = r->stream->store;
+    uint64_t off = r->start + pos;
+
+    for (;;) {
+        if (off >= r->end)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        /* State first, then length: a final state seen here means the
+         * length read next is final too (both are release-published). */
+        enum store_state st = store_stream_state(store);
+        uint64_t len = store_stream_length(store);
+        if (off < len) {
+            uint64_t want = len - off;
+            if (want > r->end - off)
+                want = r->end - off;
+            if (want > max)
+                want = max;
+            ssize_t n = store_stream_read(store, off, buf, (size_t)want);
+            if (n > 0)
+                return n;
+            log_warning(LOGC_HTTP, "reading the stored log failed",
+                        LF_I64("errno", n < 0 ? -n : EIO),
+                        LF_U64("offset", off));
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        if (state_is_final(r->stream, st)) {
+            /* A known-size range that the final log cannot fill ends
+             * with an error so the client sees a short body. */
+            return r->end == UINT64_MAX ? MHD_CONTENT_READER_END_OF_STREAM
+                                        : MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        if (stream_is_closing(r->stream) || peer_gone(r->conn))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (stream_park(r->stream, &r->waiter, len, st, reader_park))
+            return 0;
+    }
+}
+
+static void reader_free(void *cls)
+{
+    struct reader *r = cls;
+    stream_unpark(r->stream, &r->waiter);
+    atomic_fetch_sub_explicit(&followers, 1, memory_order_relaxed);
+    free(r);
+}
+
+static struct MHD_Response *live_response(struct http_request *req,
+                                          struct stream *s, uint64_t start,
+                                          uint64_t end)
+{
+    struct reader *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    r->stream = s;
+    r->conn = req->conn;
+    r->start = start;
+    r->end = end;
+    r->waiter.cls = r;
+    r->waiter.wake = reader_wake;
+    uint64_t size = end == UINT64_MAX ? MHD_SIZE_UNKNOWN : end - start;
+    size_t block = end == UINT64_MAX ? FOLLOW_BLOCK : RANGE_BLOCK;
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        size, block, reader_read, r, reader_free);
+    if (resp == NULL) {
+        free(r);
+        return NULL;
+    }
+    atomic_fetch_add_explicit(&followers, 1, memory_order_relaxed);
+    return resp;
+}
+
+/* Bytes [start, end) that are all committed already: sendfile. */
+static struct MHD_Response *stored_response(struct stream *s, uint64_t start,
+                                            uint64_t end)
+{
+    if (end == start)
+        return MHD_create_response_from_buffer(0, (void *)"",
+                                               MHD_RESPMEM_PERSISTENT);
+    int fd = store_stream_open_reader(s->store);
+    if (fd < 0) {
+        log_warning(LOGC_HTTP, "opening the stored log failed",
+                    LF_I64("errno", -fd));
+        return NULL;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_fd_at_offset64(end - start, fd, start);
+    if (resp == NULL)
+        close(fd);
+    return resp;
+}
+
+static void request_park(struct stream_waiter *w)
+{
+    http_daemon_suspend(w->cls);
+}
+
+static void request_wake(struct stream_waiter *w)
+{
+    http_daemon_resume(w->cls);
+}
+
+/* Parks the request itself (no response yet) until the stream moves past
+ * (len, st) or the deadline passes. True when parked. */
+static bool park_request(struct http_request *req, struct stream *s,
+                         uint64_t len, enum store_state st,
+                         uint64_t deadline_ns)
+{
+    req->parked_on = s;
+    req->waiter.cls = req;
+    req->waiter.wake = request_wake;
+    req->waiter.deadline_ns = deadline_ns;
+    return stream_park(s, &req->waiter, len, st, request_park);
+}
+
+static void add_read_headers(struct MHD_Response *resp, enum store_state st)
+{
+    http_respond_base_headers(resp);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    MHD_add_response_header(resp, "Livelog-State",
+                            store_stream_state_name(st));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "Transfer-Encoding, Content-Range, "
+                            "Accept-Ranges, Livelog-State");
+}
+
+static enum MHD_Result answer(struct http_request *req, unsigned int status,
+                              struct MHD_Response *resp, enum store_state st,
+                              const char *content_range)
+{
+    if (resp == NULL)
+        return MHD_NO;
+    add_read_headers(resp, st);
+    if (content_range != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE,
+                                content_range);
+    return http_respond_queue(req->conn, status, resp);
+}
+
+/* A finished log: its length is final. */
+static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
+                                   enum store_state st, uint64_t len,
+                                   const struct http_range *range)
+{
+    char cr[96];
+    if (range == NULL)
+        return answer(req, MHD_HTTP_OK, stored_response(s, 0, len), st, NULL);
+
+    uint64_t start, end;
+    if (http_range_resolve(range, len, &start, &end) != 0) {
+        snprintf(cr, sizeof(cr), "bytes */%" PRIu64, len);
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        return answer(req, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp, st, cr);
+    }
+    snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
+             end - 1, len);
+    return answer(req, MHD_HTTP_PARTIAL_CONTENT, stored_response(s, start, end),
+                  st, cr);
+}
+
+/* A live log: the complete length is unknown ("*"). */
+static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
+                                  enum store_state st, uint64_t len,
+                                  const struct http_range *range, bool follow)
+{
+    char cr[96];
+    uint64_t start = 0;
+
+    if (range == NULL) {
+        if (!follow)
+            return answer(req, MHD_HTTP_OK, stored_response(s, 0, len), st,
+                          NULL);
+        return answer(req, MHD_HTTP_OK, live_response(req, s, 0, UINT64_MAX),
+                      st, NULL);
+    }
+    if (range->kind == HTTP_RANGE_BOUNDED) {
+        uint64_t end = range->last + 1;
+        snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*",
+                 range->first, range->last);
+        struct MHD_Response *resp =
+            end <= len ? stored_response(s, range->first, end)
+                       : live_response(req, s, range->first, end);
+        return answer(req, MHD_HTTP_PARTIAL_CONTENT, resp, st, cr);
+    }
+    if (range->kind == HTTP_RANGE_FROM)
+        start = range->first;
+    else
+        start = range->suffix < len ? len - range->suffix : 0;
+
+    if (follow) {
+        snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*", start,
+                 HTTP_READ_LIVE_LAST);
+        return answer(req, MHD_HTTP_PARTIAL_CONTENT,
+                      live_response(req, s, start, UINT64_MAX), st, cr);
+    }
+    /* Not following: what is there now (start < len is guaranteed by
+     * the caller, which waits for the bytes otherwise). */
+    snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*", start,
+             len - 1);
+    return answer(req, MHD_HTTP_PARTIAL_CONTENT, stored_response(s, start, len),
+                  st, cr);
+}
+
+enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
+                                const struct http_read_options *opt)
+{
+    struct http_range parsed;
+    const struct http_range *range = NULL;
+    if (opt->range != NULL) {
+        size_t n = 0;
+        while (opt->range[n] != '\0')
+            n++;
+        if (http_range_parse(opt->range, n, &parsed) == 0)
+            range = &parsed;
+    }
+
+    for (;;) {
+        enum store_state st = store_stream_state(s->store);
+        uint64_t len = store_stream_length(s->store);
+        if (state_is_final(s, st))
+            return serve_final(req, s, st, len, range);
+        if (stream_is_closing(s))
+            return http_respond_text(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                     "the server is shutting down\n");
+
+        /* Reasons to wait before answering: no writer yet, or a
+         * one-shot read of bytes that are not there yet. */
+        uint64_t deadline = 0;
+        bool wait = false;
+        if (st == STORE_PENDING) {
+            uint64_t now = core_clock_mono_ns();
+            if (req->wait_deadline_ns == 0)
+                req->wait_deadline_ns = now + opt->writer_wait_ns;
+            if (now >= req->wait_deadline_ns)
+                return http_respond_text_hdr(
+                    req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                    "no writer has started this log yet; retry later\n",
+                    MHD_HTTP_HEADER_RETRY_AFTER, "5");
+            deadline = req->wait_deadline_ns;
+            wait = true;
+        } else if (!opt->follow && !opt->head && range != NULL &&
+                   range->kind == HTTP_RANGE_FROM && range->first >= len) {
+            wait = true;
+        }
+        if (!wait)
+            return serve_live(req, s, st, len, range, opt->follow);
+        if (park_request(req, s, len, st, deadline))
+            return MHD_YES;
+    }
+}
