@@ -111,8 +111,7 @@ static enum MHD_Result start_writer(struct dropin *app,
                                     struct http_request *req)
 {
     bool expected = false;
-    if (!atomic_compare_exchange_strong(&app->writer_taken, &expected,
-                                        true)) {
+    if (!atomic_compare_exchange_strong(&app->writer_taken, &expected, true)) {
         log_warning(LOGC_HTTP, "second writer refused",
                     LF_STR("action", "ADD"));
         if (store_stream_state(app->stream->store) == STORE_LIVE)
@@ -191,8 +190,7 @@ static enum MHD_Result on_read(void *cls, struct http_request *req,
                                  "Access denied");
     }
     if (!get && !head)
-        return http_respond_text_hdr(req->conn,
-                                     MHD_HTTP_METHOD_NOT_ALLOWED,
+        return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
                                      "only GET and HEAD read a log\n",
                                      MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     const struct http_read_options opt = {
@@ -230,8 +228,8 @@ static int parse_port_env(const char *name, uint16_t fallback, int nan_exit,
         return range_exit;
     }
     if (rc != 0) {
-        log_fatal(LOGC_CONFIG, "port is not a number",
-                  LF_STR("variable", name), LF_STR("value", v));
+        log_fatal(LOGC_CONFIG, "port is not a number", LF_STR("variable", name),
+                  LF_STR("value", v));
         return nan_exit;
     }
     return 0;

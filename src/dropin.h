@@ -11,12 +11,12 @@
  * livelog's own. */
 enum dropin_exit {
     DROPIN_EXIT_OK = 0,
-    DROPIN_EXIT_RUNTIME = 1,     /* cannot bind, cannot create the log */
-    DROPIN_EXIT_USAGE = 2,       /* bad flag, missing ACCESS_TOKEN     */
-    DROPIN_EXIT_PUT_NAN = 64,    /* LIVELOG_PUT_PORT is not a number   */
-    DROPIN_EXIT_PUT_RANGE = 65,  /* ... is outside [0, 65535]          */
-    DROPIN_EXIT_GET_NAN = 66,    /* LIVELOG_GET_PORT is not a number   */
-    DROPIN_EXIT_GET_RANGE = 67,  /* ... is outside [0, 65535]          */
+    DROPIN_EXIT_RUNTIME = 1,    /* cannot bind, cannot create the log */
+    DROPIN_EXIT_USAGE = 2,      /* bad flag, missing ACCESS_TOKEN     */
+    DROPIN_EXIT_PUT_NAN = 64,   /* LIVELOG_PUT_PORT is not a number   */
+    DROPIN_EXIT_PUT_RANGE = 65, /* ... is outside [0, 65535]          */
+    DROPIN_EXIT_GET_NAN = 66,   /* LIVELOG_GET_PORT is not a number   */
+    DROPIN_EXIT_GET_RANGE = 67, /* ... is outside [0, 65535]          */
 };
 
 /* Runs the drop-in; returns the process exit code. */

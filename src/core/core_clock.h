@@ -17,8 +17,9 @@ uint64_t core_clock_mono_ns(void);
 uint64_t core_clock_real_ns(void);
 
 /* Formats wall-clock ns as "2026-11-21T12:00:00.123Z" (UTC, ISO-8601,
- * milliseconds) into buf, which must hold CORE_CLOCK_ISO_LEN + 1 bytes.
- * Returns the length written (CORE_CLOCK_ISO_LEN). */
+ * milliseconds, truncated not rounded) into buf, which must hold
+ * CORE_CLOCK_ISO_LEN + 1 bytes. Returns the length written
+ * (CORE_CLOCK_ISO_LEN), or 0 with buf[0] = '\0' when cap is too small. */
 #define CORE_CLOCK_ISO_LEN 24
 size_t core_clock_iso8601(uint64_t real_ns, char *buf, size_t cap);
 

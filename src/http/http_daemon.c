@@ -134,8 +134,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
     return rc;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode code)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode code)
 {
     struct http_request *req = *con_cls;
     (void)cls;
@@ -216,16 +216,16 @@ int http_daemon_start(const struct http_listener_config *cfg,
                                         (intptr_t)cfg->timeout_s, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                         (intptr_t)cfg->conn_memory, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096,
-                                        NULL};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL};
     if (threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
                                             (intptr_t)threads, NULL};
     if (cfg->tls_cert != NULL) {
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
-                                            d->cert_pem};
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
-                                            d->key_pem};
+        opts[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, d->cert_pem};
+        opts[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, d->key_pem};
         const char *prio = cfg->tls_priorities != NULL
                                ? cfg->tls_priorities
                                : HTTP_DAEMON_TLS_PRIORITIES;

@@ -18,21 +18,19 @@
 
 /* The application's access handler. Called for every libmicrohttpd
  * access-handler call of a request, first with req->calls == 0. */
-typedef enum MHD_Result (*http_handler_fn)(void *cls,
-                                           struct http_request *req,
-                                           const char *url,
-                                           const char *method,
+typedef enum MHD_Result (*http_handler_fn)(void *cls, struct http_request *req,
+                                           const char *url, const char *method,
                                            const char *upload_data,
                                            size_t *upload_data_size);
 
 struct http_listener_config {
-    const char *name;       /* "write" or "read": logged as `listener`    */
-    const char *host;       /* IPv4 or IPv6 literal, e.g. "127.0.0.1"     */
-    uint16_t port;          /* 0: pick a free port                        */
-    const char *tls_cert;   /* PEM file path, or NULL for plain HTTP      */
-    const char *tls_key;    /* PEM file path, required with tls_cert      */
+    const char *name;           /* "write" or "read": logged as `listener`    */
+    const char *host;           /* IPv4 or IPv6 literal, e.g. "127.0.0.1"     */
+    uint16_t port;              /* 0: pick a free port                        */
+    const char *tls_cert;       /* PEM file path, or NULL for plain HTTP      */
+    const char *tls_key;        /* PEM file path, required with tls_cert      */
     const char *tls_priorities; /* GnuTLS priority string; NULL: default  */
-    unsigned int threads;   /* worker threads (0: one per core)           */
+    unsigned int threads;       /* worker threads (0: one per core)           */
     unsigned int max_connections;
     unsigned int timeout_s; /* idle timeout of a connection; 0: none      */
     size_t conn_memory;     /* per-connection buffer memory, bytes        */
@@ -42,7 +40,7 @@ struct http_listener_config {
 
 /* The GnuTLS priority string used when none is configured: TLS 1.2 and
  * 1.3 only, the server's cipher order. */
-#define HTTP_DAEMON_TLS_PRIORITIES                                           \
+#define HTTP_DAEMON_TLS_PRIORITIES                                             \
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
 
 struct http_daemon;

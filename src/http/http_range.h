@@ -36,7 +36,10 @@ int http_range_parse(const char *value, size_t len, struct http_range *ret);
  * half-open byte span [*ret_start, *ret_end). Returns 0, or -ERANGE when
  * the range is unsatisfiable (RFC 9110 14.1.1: first >= length, or a
  * suffix of 0 bytes, or an empty representation): the caller answers 416
- * with "Content-Range: bytes * /length" (no space). Outputs untouched on
+ * with "Content-Range: bytes * /length" (no space). A last position past
+ * the end is clipped to length - 1; a suffix longer than the
+ * representation selects all of it. -EINVAL for a range the parser never
+ * returns (NULL, unknown kind, last < first). Outputs untouched on
  * failure. */
 int http_range_resolve(const struct http_range *r, uint64_t length,
                        uint64_t *ret_start, uint64_t *ret_end);

@@ -201,8 +201,7 @@ static void add_read_headers(struct MHD_Response *resp, enum store_state st)
 {
     http_respond_base_headers(resp);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-    MHD_add_response_header(resp, "Livelog-State",
-                            store_stream_state_name(st));
+    MHD_add_response_header(resp, "Livelog-State", store_stream_state_name(st));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "Transfer-Encoding, Content-Range, "
@@ -281,8 +280,7 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
     }
     /* Not following: what is there now (start < len is guaranteed by
      * the caller, which waits for the bytes otherwise). */
-    snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*", start,
-             len - 1);
+    snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*", start, len - 1);
     return answer(req, MHD_HTTP_PARTIAL_CONTENT, stored_response(s, start, len),
                   st, cr);
 }

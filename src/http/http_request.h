@@ -15,10 +15,10 @@
 struct http_daemon;
 
 struct http_request {
-    struct http_daemon *daemon;  /* the listener it arrived on            */
+    struct http_daemon *daemon; /* the listener it arrived on            */
     struct MHD_Connection *conn;
-    unsigned calls;              /* access-handler calls so far (0: first) */
-    uint64_t start_ns;           /* monotonic arrival time                 */
+    unsigned calls;    /* access-handler calls so far (0: first) */
+    uint64_t start_ns; /* monotonic arrival time                 */
 
     /* A request parked before its response exists (a GET waiting for a
      * writer or for bytes past the end of a live log). */
@@ -29,8 +29,8 @@ struct http_request {
     /* The writer side (PUT): set once this request owns a stream. */
     struct stream *writing;
     uint64_t bytes_in;
-    int write_error;  /* negative errno of a failed append; 0: none     */
-    bool body_done;   /* the body ended cleanly                          */
+    int write_error; /* negative errno of a failed append; 0: none     */
+    bool body_done;  /* the body ended cleanly                          */
 
     /* Called from the completion callback, before the state is freed. */
     void (*on_complete)(struct http_request *req,

@@ -4,8 +4,7 @@
 #include "log/log.h"
 #include "stream/stream.h"
 
-int http_write_consume(struct http_request *req, const char *data,
-                       size_t *size)
+int http_write_consume(struct http_request *req, const char *data, size_t *size)
 {
     if (req->calls == 0)
         return 0; /* headers only; the body (if any) follows */

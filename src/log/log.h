@@ -61,18 +61,17 @@ struct log_field {
     size_t slen; /* LOG_F_STR: length, or SIZE_MAX for NUL-terminated */
 };
 
-#define LF_STR(k, val)                                                       \
-    ((struct log_field){.key = (k), .type = LOG_F_STR, .v.s = (val),        \
-                        .slen = SIZE_MAX})
-#define LF_STRN(k, val, n)                                                   \
-    ((struct log_field){.key = (k), .type = LOG_F_STR, .v.s = (val),        \
-                        .slen = (n)})
-#define LF_U64(k, val)                                                       \
-    ((struct log_field){.key = (k), .type = LOG_F_U64,                      \
-                        .v.u = (uint64_t)(val)})
-#define LF_I64(k, val)                                                       \
+#define LF_STR(k, val)                                                         \
+    ((struct log_field){                                                       \
+        .key = (k), .type = LOG_F_STR, .v.s = (val), .slen = SIZE_MAX})
+#define LF_STRN(k, val, n)                                                     \
+    ((struct log_field){                                                       \
+        .key = (k), .type = LOG_F_STR, .v.s = (val), .slen = (n)})
+#define LF_U64(k, val)                                                         \
+    ((struct log_field){.key = (k), .type = LOG_F_U64, .v.u = (uint64_t)(val)})
+#define LF_I64(k, val)                                                         \
     ((struct log_field){.key = (k), .type = LOG_F_I64, .v.i = (int64_t)(val)})
-#define LF_BOOL(k, val)                                                      \
+#define LF_BOOL(k, val)                                                        \
     ((struct log_field){.key = (k), .type = LOG_F_BOOL, .v.b = (val)})
 #define LF_NONE ((struct log_field){.key = NULL})
 
@@ -97,13 +96,17 @@ const char *log_component_name(enum log_component c);
 /* Writes one record. `caller` is "file.c:line". Fields with a NULL key
  * are skipped. Use the log_* macros rather than calling this directly.
  * Every call is counted, so the counts reflect what happened; only
- * records at or above the threshold are written. Records longer than
- * LOG_LINE_MAX bytes have their longest values cut and carry
- * "truncated": true. Can't fail (a failed write is dropped). */
+ * records at or above the threshold are written. A line is at most
+ * LOG_LINE_MAX - 1 bytes, newline included; a longer record has its
+ * longest string values cut and carries "truncated": true. Field keys
+ * that log collectors add (host, message, time, ...) are written as
+ * "field_<key>"; fields repeating ts, level, logger, msg, caller,
+ * truncated or an earlier field's key are skipped. Out-of-range level or
+ * component: nothing is counted or written. Preserves errno. Can't fail
+ * (a failed write is dropped). */
 #define LOG_LINE_MAX 4096
-void log_emit(enum log_level level, enum log_component c,
-              const char *caller, const char *msg,
-              const struct log_field *fields, size_t nfields);
+void log_emit(enum log_level level, enum log_component c, const char *caller,
+              const char *msg, const struct log_field *fields, size_t nfields);
 
 /* Counts records by component and level since start (any thread). */
 uint64_t log_count(enum log_component c, enum log_level level);
@@ -117,13 +120,15 @@ uint64_t log_count(enum log_component c, enum log_level level);
 #endif
 
 /* LOG(level, component, msg, fields...): fields are LF_* values. The
- * threshold test happens before any field is evaluated; counting happens
- * inside log_emit, so below-threshold records are counted too. */
-#define LOG(level, comp, msg, ...)                                           \
-    do {                                                                     \
-        const struct log_field log_f_[] = {LF_NONE, __VA_ARGS__};           \
-        log_emit((level), (comp), LOG_CALLER_, (msg), log_f_ + 1,           \
-                 sizeof log_f_ / sizeof log_f_[0] - 1);                     \
+ * field expressions are always evaluated (they only build a small array of
+ * pointers and numbers); log_emit counts the record and then, below the
+ * threshold, returns before any formatting. Guard an expensive argument
+ * with log_enabled(). */
+#define LOG(level, comp, msg, ...)                                             \
+    do {                                                                       \
+        const struct log_field log_f_[] = {LF_NONE, __VA_ARGS__};              \
+        log_emit((level), (comp), LOG_CALLER_, (msg), log_f_ + 1,              \
+                 sizeof log_f_ / sizeof log_f_[0] - 1);                        \
     } while (0)
 
 #define log_fatal(comp, msg, ...) LOG(LOG_FATAL, comp, msg, __VA_ARGS__)

@@ -11,8 +11,8 @@
 #include "stream/stream_waker.h"
 
 /* Spacing of wake rounds per parked waiter, and its cap (stream.h). */
-#define WAKE_NS_PER_WAITER UINT64_C(10000)         /* 10 us  */
-#define WAKE_WINDOW_MAX_NS (20 * CORE_NS_PER_MS)   /* 20 ms */
+#define WAKE_NS_PER_WAITER UINT64_C(10000)       /* 10 us  */
+#define WAKE_WINDOW_MAX_NS (20 * CORE_NS_PER_MS) /* 20 ms */
 
 int stream_create(struct store_stream *store, bool resumable,
                   struct stream **ret)
@@ -148,8 +148,7 @@ bool stream_park(struct stream *s, struct stream_waiter *w, uint64_t seen_len,
                  enum store_state seen_state, stream_park_fn park_fn)
 {
     pthread_mutex_lock(&s->lock);
-    bool changed = s->closing ||
-                   store_stream_length(s->store) != seen_len ||
+    bool changed = s->closing || store_stream_length(s->store) != seen_len ||
                    store_stream_state(s->store) != seen_state;
     if (changed) {
         pthread_mutex_unlock(&s->lock);

@@ -57,8 +57,8 @@ struct stream {
     size_t parked;                     /* how many                      */
     size_t with_deadline;              /* parked waiters with a deadline */
     uint64_t last_wake_ns;             /* start of the last wake round  */
-    uint64_t wake_due_ns; /* a deferred round is due then; 0: none      */
-    bool closing;         /* the server is stopping: nobody may park    */
+    uint64_t wake_due_ns;      /* a deferred round is due then; 0: none      */
+    bool closing;              /* the server is stopping: nobody may park    */
     struct stream *sched_next; /* waker's list of streams with work     */
     bool in_sched;
 };

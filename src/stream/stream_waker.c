@@ -27,8 +27,8 @@ static struct {
     bool stopping;
     uint64_t probe_interval_ns;
     uint64_t next_probe_ns;
-    struct stream *sched_head;   /* streams with a due time          */
-    struct stream **registered;  /* every stream, for idle probes    */
+    struct stream *sched_head;  /* streams with a due time          */
+    struct stream **registered; /* every stream, for idle probes    */
     size_t nregistered;
     size_t capregistered;
 } W = {
