@@ -34,6 +34,7 @@ struct reader {
     struct MHD_Connection *conn;
     uint64_t start; /* absolute offset of the response's first byte    */
     uint64_t end;   /* absolute end (exclusive); UINT64_MAX: follow     */
+    uint64_t sent;  /* bytes handed to libmicrohttpd so far            */
     struct stream_waiter waiter;
 };
 
@@ -101,8 +102,10 @@ static ssize_t reader_read(void *cls, uint64_t pos, char *buf, size_t max)
             if (want > max)
                 want = max;
             ssize_t n = store_stream_read(store, off, buf, (size_t)want);
-            if (n > 0)
+            if (n > 0) {
+                r->sent += (uint64_t)n;
                 return n;
+            }
             log_warning(LOGC_HTTP, "reading the stored log failed",
                         LF_I64("errno", n < 0 ? -n : EIO),
                         LF_U64("offset", off));
@@ -126,6 +129,8 @@ static void reader_free(void *cls)
     struct reader *r = cls;
     stream_unpark(r->stream, &r->waiter);
     atomic_fetch_sub_explicit(&followers, 1, memory_order_relaxed);
+    log_debug(LOGC_HTTP, "follower detached", LF_U64("offset", r->start),
+              LF_U64("bytes", r->sent));
     free(r);
 }
 
@@ -151,6 +156,8 @@ static struct MHD_Response *live_response(struct http_request *req,
         return NULL;
     }
     atomic_fetch_add_explicit(&followers, 1, memory_order_relaxed);
+    log_debug(LOGC_HTTP, "follower attached", LF_U64("offset", start),
+              LF_BOOL("bounded", end != UINT64_MAX));
     return resp;
 }
 
