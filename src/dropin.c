@@ -28,7 +28,7 @@
 #define DEFAULT_GET_PORT 60023
 #define DEFAULT_WRITER_WAIT_S 60
 #define MAX_WRITER_WAIT_S 86400
-#define DEFAULT_MAX_CONNECTIONS 20000
+#define DEFAULT_MAX_CONNECTIONS 32768
 #define READ_TIMEOUT_S 60
 #define PROBE_INTERVAL_S 30
 #define WRITE_CONN_MEMORY (256 * 1024)
@@ -143,6 +143,7 @@ static enum MHD_Result on_write(void *cls, struct http_request *req,
         return finish_writer(req, rc);
     }
     if (strcmp(url, "/log") == 0) {
+        req->route = "log";
         if (!is_method(method, MHD_HTTP_METHOD_PUT))
             return http_respond_text(
                 req->conn, MHD_HTTP_BAD_REQUEST,
@@ -151,8 +152,11 @@ static enum MHD_Result on_write(void *cls, struct http_request *req,
     }
     if (req->calls == 0)
         return MHD_YES;
-    if (strcmp(url, "/healthz") == 0)
+    if (strcmp(url, "/healthz") == 0) {
+        req->route = "healthz";
         return http_respond_text(req->conn, MHD_HTTP_OK, "ok\n");
+    }
+    req->route = "not-found";
     return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
                              "not found: the write endpoint is PUT /log\n");
 }
@@ -174,13 +178,17 @@ static enum MHD_Result on_read(void *cls, struct http_request *req,
     bool get = is_method(method, MHD_HTTP_METHOD_GET);
     bool head = is_method(method, MHD_HTTP_METHOD_HEAD);
 
-    if (strcmp(url, "/healthz") == 0)
+    if (strcmp(url, "/healthz") == 0) {
+        req->route = "healthz";
         return http_respond_text(req->conn, MHD_HTTP_OK, "ok\n");
+    }
+    req->route = "not-found";
     if (strncmp(url, "/log/", 5) != 0)
         return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
                                  "not found: logs are read at "
                                  "/log/<ACCESS_TOKEN>\n");
     const char *token = url + 5;
+    req->route = "log-read";
     if (!auth_compare_secret(token, strlen(token), app->token,
                              app->token_len)) {
         if (req->calls == 1)

@@ -9,6 +9,7 @@
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,18 +76,46 @@ static void free_pem(char *pem)
     free(pem);
 }
 
+/* Copies a libmicrohttpd message into out, without the request target:
+ * libmicrohttpd quotes URLs as `...' and a URL may hold a secret (the
+ * drop-in's /log/<ACCESS_TOKEN>), so every quoted span and every path
+ * that starts with /log/ becomes "<redacted>". */
+static void redact(const char *in, char *out, size_t cap)
+{
+    static const char mark[] = "<redacted>";
+    size_t o = 0;
+    for (size_t i = 0; in[i] != '\0' && o + sizeof(mark) < cap;) {
+        bool quoted = in[i] == '`';
+        bool path = strncmp(in + i, "/log/", 5) == 0;
+        if (!quoted && !path) {
+            out[o++] = in[i++];
+            continue;
+        }
+        if (quoted) {
+            out[o++] = in[i++];
+            while (in[i] != '\0' && in[i] != '\'')
+                i++;
+        } else {
+            while (in[i] != '\0' && in[i] != ' ' && in[i] != '\'')
+                i++;
+        }
+        memcpy(out + o, mark, sizeof(mark) - 1);
+        o += sizeof(mark) - 1;
+    }
+    while (o > 0 && (out[o - 1] == '\n' || out[o - 1] == '\r'))
+        o--;
+    out[o] = '\0';
+}
+
 /* libmicrohttpd's messages: client misbehaviour and socket trouble are
  * environmental, so WARNING (RFC-0003). */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     struct http_daemon *d = cls;
-    char msg[512];
-    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-    if (n < 0)
+    char raw[512], msg[512];
+    if (vsnprintf(raw, sizeof(raw), fmt, ap) < 0)
         return;
-    size_t len = strnlen(msg, sizeof(msg));
-    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
-        msg[--len] = '\0';
+    redact(raw, msg, sizeof(msg));
     log_warning(LOGC_MHD, "libmicrohttpd reported a problem",
                 LF_STR("listener", d->name), LF_STR("detail", msg));
 }
@@ -126,6 +155,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
         req->conn = conn;
         req->start_ns = core_clock_mono_ns();
         req->waiter.cls = req;
+        req->method = method;
+        req->route = "unknown";
         *con_cls = req;
     }
     enum MHD_Result rc = d->handler(d->handler_cls, req, url, method,
@@ -146,6 +177,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         stream_unpark(req->parked_on, &req->waiter);
     if (req->on_complete != NULL)
         req->on_complete(req, code);
+    uint64_t us = (core_clock_mono_ns() - req->start_ns) / 1000;
+    log_debug(LOGC_HTTP, "request done", LF_STR("listener", req->daemon->name),
+              LF_STR("method", req->method), LF_STR("route", req->route),
+              LF_I64("termination", (int64_t)code), LF_U64("duration_us", us),
+              LF_U64("bytes_in", req->bytes_in));
     free(req);
     *con_cls = NULL;
 }

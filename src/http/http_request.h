@@ -17,8 +17,11 @@ struct http_daemon;
 struct http_request {
     struct http_daemon *daemon; /* the listener it arrived on            */
     struct MHD_Connection *conn;
-    unsigned calls;    /* access-handler calls so far (0: first) */
-    uint64_t start_ns; /* monotonic arrival time                 */
+    unsigned calls;     /* access-handler calls so far (0: first) */
+    const char *method; /* libmicrohttpd's, valid for the request */
+    const char *route;  /* set by the handler: what was asked for; logged
+                           instead of the URL, which may hold a secret */
+    uint64_t start_ns;  /* monotonic arrival time                 */
 
     /* A request parked before its response exists (a GET waiting for a
      * writer or for bytes past the end of a live log). */

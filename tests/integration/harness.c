@@ -1,0 +1,1173 @@
+/* harness: starts, watches and stops the real livelog binary for the
+ * integration tests, and gives them libcurl readers and writers. See
+ * harness.h for the contract of each function. Failures are reported with
+ * hs_fail() (file:line and a message) and counted in hs_failures. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SERVERS 16
+#define BODY_CAP ((size_t)64 << 20)
+
+extern char **environ;
+
+int hs_failures;
+
+static const char *binary_path;
+static const char *checker_path;
+static const char *test_name = "test";
+static char scratch[512];
+static struct hs_server *servers[MAX_SERVERS];
+static size_t n_servers;
+static int64_t t_start;
+
+/* ---- reporting ------------------------------------------------------ */
+
+void hs_log(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "[%s +%.3fs] ", test_name,
+            (double)(hs_now_ms() - t_start) / 1000.0);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void hs_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+    va_list ap;
+    hs_failures++;
+    fprintf(stderr, "FAIL %s:%d: (%s) ", file, line, cond);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void dump_tail(const char *path, int max_lines)
+{
+    FILE *f = fopen(path, "r");
+    char line[2048];
+    long pos[64];
+    int n = 0;
+
+    if (max_lines > 64)
+        max_lines = 64;
+    if (f == NULL)
+        return;
+    /* Remember the start of the last max_lines lines, then print them. */
+    for (;;) {
+        long at = ftell(f);
+        if (fgets(line, sizeof(line), f) == NULL)
+            break;
+        pos[n % max_lines] = at;
+        n++;
+    }
+    if (n > 0) {
+        int first = n > max_lines ? n - max_lines : 0;
+        fprintf(stderr, "---- last %d line(s) of %s ----\n", n - first, path);
+        if (fseek(f, pos[first % max_lines], SEEK_SET) == 0) {
+            while (fgets(line, sizeof(line), f) != NULL)
+                fputs(line, stderr);
+        }
+        fprintf(stderr, "---- end of %s ----\n", path);
+    }
+    fclose(f);
+}
+
+_Noreturn void hs_abort(void)
+{
+    for (size_t i = 0; i < n_servers; i++) {
+        if (servers[i]->pid > 0) {
+            kill(servers[i]->pid, SIGKILL);
+            waitpid(servers[i]->pid, NULL, 0);
+            servers[i]->pid = 0;
+        }
+        dump_tail(servers[i]->log_path, 40);
+    }
+    fprintf(stderr, "[%s] aborted; scratch kept at %s\n", test_name, scratch);
+    exit(1);
+}
+
+/* snprintf that fails the test instead of truncating. */
+static void fmt(char *buf, size_t cap, const char *f, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fmt(char *buf, size_t cap, const char *f, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, f);
+    n = vsnprintf(buf, cap, f, ap);
+    va_end(ap);
+    HS_REQUIRE(n >= 0 && (size_t)n < cap, "path or string too long: %s", f);
+}
+
+/* ---- time ----------------------------------------------------------- */
+
+int64_t hs_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void hs_sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000,
+                          .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* ---- setup ---------------------------------------------------------- */
+
+bool hs_sanitized(void)
+{
+    const char *v = getenv("LIVELOG_SANITIZED");
+    return v != NULL && strcmp(v, "1") == 0;
+}
+
+const char *hs_binary(void)
+{
+    return binary_path;
+}
+
+const char *hs_checker(void)
+{
+    return checker_path;
+}
+
+void hs_init(int argc, char **argv, const char *name)
+{
+    struct rlimit rl;
+    const char *tmp = getenv("TMPDIR");
+
+    t_start = hs_now_ms();
+    test_name = name;
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s LIVELOG_BINARY CHECK_SERVER_LOG\n", argv[0]);
+        exit(2);
+    }
+    binary_path = argv[1];
+    checker_path = argv[2];
+    if (access(binary_path, X_OK) != 0 || access(checker_path, X_OK) != 0) {
+        fprintf(stderr, "%s: %s or %s is not executable\n", name, binary_path,
+                checker_path);
+        exit(2);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
+        fprintf(stderr, "%s: curl_global_init failed\n", name);
+        exit(2);
+    }
+    if (gnutls_global_init() < 0) {
+        fprintf(stderr, "%s: gnutls_global_init failed\n", name);
+        exit(2);
+    }
+    if (tmp == NULL || tmp[0] == '\0')
+        tmp = "/tmp";
+    if (snprintf(scratch, sizeof(scratch), "%s/livelog-it-%s-XXXXXX", tmp,
+                 name) >= (int)sizeof(scratch)) {
+        fprintf(stderr, "%s: TMPDIR too long\n", name);
+        exit(2);
+    }
+    if (mkdtemp(scratch) == NULL) {
+        fprintf(stderr, "%s: mkdtemp %s: %s\n", name, scratch, strerror(errno));
+        exit(2);
+    }
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+                  struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+int hs_finish(void)
+{
+    for (size_t i = 0; i < n_servers; i++) {
+        if (servers[i]->pid > 0) {
+            kill(servers[i]->pid, SIGKILL);
+            waitpid(servers[i]->pid, NULL, 0);
+            servers[i]->pid = 0;
+        }
+    }
+    if (hs_failures > 0) {
+        for (size_t i = 0; i < n_servers; i++)
+            dump_tail(servers[i]->log_path, 30);
+        fprintf(stderr, "[%s] %d failure(s); scratch kept at %s\n", test_name,
+                hs_failures, scratch);
+        return 1;
+    }
+    nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    hs_log("passed");
+    return 0;
+}
+
+/* ---- child processes ------------------------------------------------ */
+
+static int wait_bounded(pid_t pid, long timeout_ms, int *ret_status)
+{
+    int64_t deadline = hs_now_ms() + timeout_ms;
+    for (;;) {
+        int st = 0;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) {
+            *ret_status = st;
+            return 0;
+        }
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (hs_now_ms() >= deadline)
+            return -1;
+        hs_sleep_ms(1);
+    }
+}
+
+static void redirect(int fd, const char *path, int flags)
+{
+    int f = open(path, flags, 0644);
+    if (f < 0)
+        _exit(126);
+    if (dup2(f, fd) < 0)
+        _exit(126);
+    close(f);
+}
+
+int hs_run(char *const *argv, const char *out_path, const char *err_path,
+           long timeout_ms)
+{
+    int st = 0;
+    pid_t pid;
+
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    HS_REQUIRE(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        redirect(0, "/dev/null", O_RDONLY);
+        if (out_path != NULL)
+            redirect(1, out_path, O_WRONLY | O_CREAT | O_TRUNC);
+        if (err_path != NULL)
+            redirect(2, err_path, O_WRONLY | O_CREAT | O_TRUNC);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    if (wait_bounded(pid, timeout_ms, &st) != 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    return st;
+}
+
+/* ---- environment for the server ------------------------------------- */
+
+struct envv {
+    char *v[128];
+    size_t n;
+};
+
+static void env_set(struct envv *e, const char *entry)
+{
+    const char *eq = strchr(entry, '=');
+    size_t klen = eq != NULL ? (size_t)(eq - entry) : strlen(entry);
+
+    for (size_t i = 0; i < e->n; i++) {
+        if (strncmp(e->v[i], entry, klen) == 0 && e->v[i][klen] == '=') {
+            free(e->v[i]);
+            e->v[i] = e->v[--e->n];
+            break;
+        }
+    }
+    if (eq == NULL)
+        return; /* "NAME": unset */
+    HS_REQUIRE(e->n + 1 < sizeof(e->v) / sizeof(e->v[0]), "too many env");
+    e->v[e->n] = strdup(entry);
+    HS_REQUIRE(e->v[e->n] != NULL, "strdup");
+    e->n++;
+    e->v[e->n] = NULL;
+}
+
+static void env_setkv(struct envv *e, const char *k, const char *v)
+{
+    char buf[1200];
+    fmt(buf, sizeof(buf), "%s=%s", k, v);
+    env_set(e, buf);
+}
+
+static void env_free(struct envv *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->v[i]);
+    e->n = 0;
+}
+
+/* ---- log tailing ---------------------------------------------------- */
+
+/* Copies the JSON string value of "key" in a compact JSON line. */
+static bool json_str(const char *line, const char *key, char *buf, size_t cap)
+{
+    char pat[64];
+    const char *p;
+    size_t n = 0;
+
+    fmt(pat, sizeof(pat), "\"%s\":", key);
+    p = strstr(line, pat);
+    if (p == NULL)
+        return false;
+    p += strlen(pat);
+    while (*p == ' ')
+        p++;
+    if (*p != '"')
+        return false;
+    p++;
+    while (*p != '\0' && *p != '"' && n + 1 < cap)
+        buf[n++] = *p++;
+    buf[n] = '\0';
+    return *p == '"';
+}
+
+static int port_of(const char *addr)
+{
+    const char *c = strrchr(addr, ':');
+    char *end = NULL;
+    unsigned long v;
+
+    if (c == NULL)
+        return -1;
+    errno = 0;
+    v = strtoul(c + 1, &end, 10);
+    if (errno != 0 || end == c + 1 || *end != '\0' || v > 65535)
+        return -1;
+    return (int)v;
+}
+
+/* Scans the log for the two "listening" lines. */
+static void scan_listening(struct hs_server *s)
+{
+    FILE *f = fopen(s->log_path, "r");
+    char line[4096];
+
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char msg[64], listener[32], addr[128];
+        if (!json_str(line, "msg", msg, sizeof(msg)) ||
+            strcmp(msg, "listening") != 0)
+            continue;
+        if (!json_str(line, "listener", listener, sizeof(listener)) ||
+            !json_str(line, "addr", addr, sizeof(addr)))
+            continue;
+        if (strcmp(listener, "write") == 0) {
+            s->put_port = port_of(addr);
+            HS_CHECK(strncmp(addr, "127.0.0.1:", 10) == 0,
+                     "write listener must be on 127.0.0.1, logged addr %s",
+                     addr);
+        } else if (strcmp(listener, "read") == 0) {
+            s->get_port = port_of(addr);
+        }
+    }
+    fclose(f);
+}
+
+static bool healthz_ok(struct hs_server *s)
+{
+    struct hs_resp r;
+    bool ok;
+    hs_request(s, true, "GET", "/healthz", NULL, NULL, 0, 1000, &r);
+    ok = r.result == CURLE_OK && r.status == 200;
+    hs_resp_free(&r);
+    return ok;
+}
+
+/* ---- start and stop ------------------------------------------------- */
+
+static void make_cert(struct hs_server *s)
+{
+    char key[600], subj[] = "/CN=localhost";
+    char out[700], err[700];
+    int st;
+
+    fmt(key, sizeof(key), "%s/key.pem", s->dir);
+    fmt(s->ca_path, sizeof(s->ca_path), "%s/cert.pem", s->dir);
+    fmt(out, sizeof(out), "%s/openssl.out", s->dir);
+    fmt(err, sizeof(err), "%s/openssl.err", s->dir);
+    {
+        char *argv[] = {"openssl",  "req",
+                        "-x509",    "-newkey",
+                        "rsa:2048", "-nodes",
+                        "-keyout",  key,
+                        "-out",     s->ca_path,
+                        "-days",    "2",
+                        "-subj",    subj,
+                        "-addext",  "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                        NULL};
+        st = hs_run(argv, out, err, 30000);
+    }
+    if (st != 0)
+        dump_tail(err, 20);
+    HS_REQUIRE(st == 0, "openssl req failed (status %d)", st);
+}
+
+void hs_start(struct hs_server *s, const struct hs_opts *o)
+{
+    static const char *const pass[] = {
+        "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "HOME", NULL};
+    struct envv env = {.n = 0};
+    char tmpdir[700], out[700];
+    char *argv[32];
+    size_t argc = 0;
+    int64_t deadline;
+    long ready_ms = hs_sanitized() ? 30000 : 10000;
+    int lfd;
+
+    memset(s, 0, sizeof(*s));
+    s->put_port = s->get_port = -1;
+    HS_REQUIRE(n_servers < MAX_SERVERS, "too many servers");
+    fmt(s->dir, sizeof(s->dir), "%s/server%zu", scratch, n_servers);
+    HS_REQUIRE(mkdir(s->dir, 0755) == 0, "mkdir %s: %s", s->dir,
+               strerror(errno));
+    fmt(tmpdir, sizeof(tmpdir), "%s/tmp", s->dir);
+    HS_REQUIRE(mkdir(tmpdir, 0755) == 0, "mkdir %s", tmpdir);
+    fmt(s->log_path, sizeof(s->log_path), "%s/server.log", s->dir);
+    fmt(out, sizeof(out), "%s/stdout.txt", s->dir);
+    servers[n_servers++] = s;
+
+    env.v[0] = NULL;
+    for (size_t i = 0; pass[i] != NULL; i++) {
+        const char *v = getenv(pass[i]);
+        if (v != NULL)
+            env_setkv(&env, pass[i], v);
+    }
+    env_set(&env, "LIVELOG_PUT_PORT=0");
+    env_set(&env, "LIVELOG_GET_PORT=0");
+    env_setkv(&env, "LIVELOG_TEMP_DIR", tmpdir);
+    env_setkv(&env, "LIVELOG_LOG_LEVEL",
+              o->log_level != NULL ? o->log_level : "debug");
+    if (o->token != NULL) {
+        fmt(s->token, sizeof(s->token), "%s", o->token);
+        env_setkv(&env, "ACCESS_TOKEN", o->token);
+    }
+    if (o->tls) {
+        char key[600];
+        make_cert(s);
+        fmt(key, sizeof(key), "%s/key.pem", s->dir);
+        env_setkv(&env, "SERVER_CRT_FILE", s->ca_path);
+        env_setkv(&env, "SERVER_KEY_FILE", key);
+        s->tls = true;
+    }
+    for (size_t i = 0; o->env != NULL && o->env[i] != NULL; i++)
+        env_set(&env, o->env[i]);
+
+    argv[argc++] = (char *)binary_path;
+    for (size_t i = 0; o->args != NULL && o->args[i] != NULL && argc < 31; i++)
+        argv[argc++] = (char *)o->args[i];
+    argv[argc] = NULL;
+
+    lfd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+    HS_REQUIRE(lfd >= 0, "open %s", s->log_path);
+    fflush(stdout);
+    fflush(stderr);
+    s->pid = fork();
+    HS_REQUIRE(s->pid >= 0, "fork: %s", strerror(errno));
+    if (s->pid == 0) {
+        redirect(0, "/dev/null", O_RDONLY);
+        redirect(1, out, O_WRONLY | O_CREAT | O_TRUNC);
+        if (dup2(lfd, 2) < 0)
+            _exit(126);
+        close(lfd);
+        execve(binary_path, argv, env.v);
+        _exit(127);
+    }
+    close(lfd);
+    env_free(&env);
+
+    /* Wait for both "listening" lines, or the server's death. */
+    deadline = hs_now_ms() + ready_ms;
+    for (int i = 0; i < 100000; i++) {
+        int st = 0;
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            s->pid = 0;
+            s->stopped = true;
+            s->wait_status = st;
+            dump_tail(s->log_path, 40);
+            HS_REQUIRE(0, "server exited during startup (status 0x%x)", st);
+        }
+        scan_listening(s);
+        if (s->put_port > 0 && s->get_port > 0)
+            break;
+        HS_REQUIRE(hs_now_ms() < deadline,
+                   "no \"listening\" lines for both listeners within %ld ms "
+                   "(write port %d, read port %d)",
+                   ready_ms, s->put_port, s->get_port);
+        hs_sleep_ms(5);
+    }
+    fmt(s->read_base, sizeof(s->read_base), "%s://127.0.0.1:%d",
+        s->tls ? "https" : "http", s->get_port);
+    fmt(s->write_base, sizeof(s->write_base), "http://127.0.0.1:%d",
+        s->put_port);
+
+    /* Poll /healthz until it answers 200. */
+    deadline = hs_now_ms() + ready_ms;
+    for (int i = 0; i < 100000; i++) {
+        if (healthz_ok(s))
+            break;
+        HS_REQUIRE(hs_now_ms() < deadline,
+                   "GET %s/healthz did not answer 200 within %ld ms",
+                   s->read_base, ready_ms);
+        hs_sleep_ms(10);
+    }
+    hs_log("server pid %d ready: write %s, read %s", (int)s->pid, s->write_base,
+           s->read_base);
+}
+
+int hs_stop(struct hs_server *s, long timeout_ms)
+{
+    int64_t t0;
+    int st = 0;
+
+    if (s->pid <= 0)
+        return s->stopped ? s->wait_status : -1;
+    t0 = hs_now_ms();
+    kill(s->pid, SIGTERM);
+    if (wait_bounded(s->pid, timeout_ms, &st) != 0) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+        s->pid = 0;
+        s->stopped = true;
+        s->wait_status = -1;
+        s->stop_ms = hs_now_ms() - t0;
+        return -1;
+    }
+    s->stop_ms = hs_now_ms() - t0;
+    s->pid = 0;
+    s->stopped = true;
+    s->wait_status = st;
+    return st;
+}
+
+static void describe_status(int st, char *buf, size_t cap)
+{
+    if (st == -1)
+        fmt(buf, cap, "did not exit in time (SIGKILLed)");
+    else if (WIFEXITED(st))
+        fmt(buf, cap, "exit code %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        fmt(buf, cap, "killed by signal %d", WTERMSIG(st));
+    else
+        fmt(buf, cap, "status 0x%x", st);
+}
+
+void hs_stop_and_check(struct hs_server *s, const char *const *expect)
+{
+    int st = hs_stop(s, hs_sanitized() ? 10000 : 5000);
+    char d[64];
+
+    describe_status(st, d, sizeof(d));
+    HS_CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+             "SIGTERM: server should exit with code 0, got %s (after %lld "
+             "ms)",
+             d, (long long)s->stop_ms);
+    HS_CHECK(hs_check_log(s, expect) == 0,
+             "server log %s fails check-server-log", s->log_path);
+}
+
+int hs_check_log(const struct hs_server *s, const char *const *expect)
+{
+    char *argv[16];
+    size_t n = 0;
+    int st;
+
+    argv[n++] = (char *)checker_path;
+    if (s->token[0] != '\0') {
+        argv[n++] = "--secret";
+        argv[n++] = (char *)s->token;
+    }
+    for (size_t i = 0; expect != NULL && expect[i] != NULL && n < 12; i++) {
+        argv[n++] = "--expect";
+        argv[n++] = (char *)expect[i];
+    }
+    argv[n++] = (char *)s->log_path;
+    argv[n] = NULL;
+    st = hs_run(argv, NULL, NULL, 60000);
+    if (st == -1 || !WIFEXITED(st))
+        return -1;
+    return WEXITSTATUS(st);
+}
+
+/* ---- one-shot requests ---------------------------------------------- */
+
+struct membuf {
+    unsigned char *p;
+    size_t len, cap;
+};
+
+static size_t body_cb(char *data, size_t size, size_t n, void *ud)
+{
+    struct hs_resp *r = ud;
+    size_t len = size * n;
+
+    if (r->len + len > BODY_CAP)
+        return 0;
+    {
+        unsigned char *p = realloc(r->body, r->len + len + 1);
+        if (p == NULL)
+            return 0;
+        r->body = p;
+    }
+    memcpy(r->body + r->len, data, len);
+    r->len += len;
+    r->body[r->len] = '\0';
+    return len;
+}
+
+/* Keeps the header block of the last response (a new status line resets
+ * it, so "100 Continue" blocks are dropped). */
+static void header_append(char *block, size_t *hlen, size_t cap,
+                          const char *data, size_t len)
+{
+    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        *hlen = 0;
+    if (*hlen + len + 1 > cap)
+        return;
+    memcpy(block + *hlen, data, len);
+    *hlen += len;
+    block[*hlen] = '\0';
+}
+
+static size_t resp_header_cb(char *data, size_t size, size_t n, void *ud)
+{
+    struct hs_resp *r = ud;
+    header_append(r->headers, &r->hlen, sizeof(r->headers), data, size * n);
+    return size * n;
+}
+
+const char *hs_header(const char *block, const char *name, char *buf,
+                      size_t cap)
+{
+    size_t nlen = strlen(name);
+    const char *p = block;
+
+    while (p != NULL && *p != '\0') {
+        const char *eol = strchr(p, '\n');
+        size_t linelen = eol != NULL ? (size_t)(eol - p) : strlen(p);
+        if (linelen > nlen && strncasecmp(p, name, nlen) == 0 &&
+            p[nlen] == ':') {
+            const char *v = p + nlen + 1;
+            const char *end = p + linelen;
+            size_t vlen;
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (end > v &&
+                   (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+            vlen = (size_t)(end - v);
+            if (vlen + 1 > cap)
+                vlen = cap - 1;
+            memcpy(buf, v, vlen);
+            buf[vlen] = '\0';
+            return buf;
+        }
+        p = eol != NULL ? eol + 1 : NULL;
+    }
+    return NULL;
+}
+
+CURLcode hs_request(const struct hs_server *s, bool read_port,
+                    const char *method, const char *path,
+                    const char *const *hdrs, const void *body, size_t len,
+                    long timeout_ms, struct hs_resp *r)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *sl = NULL;
+    char url[1024];
+
+    memset(r, 0, sizeof(*r));
+    HS_REQUIRE(c != NULL, "curl_easy_init");
+    fmt(url, sizeof(url), "%s%s", read_port ? s->read_base : s->write_base,
+        path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, resp_header_cb);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    if (read_port && s->tls)
+        curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_path);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else if (strcmp(method, "GET") != 0)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        sl = curl_slist_append(sl, "Expect:");
+        sl = curl_slist_append(sl, "Content-Type:");
+    }
+    for (size_t i = 0; hdrs != NULL && hdrs[i] != NULL; i++)
+        sl = curl_slist_append(sl, hdrs[i]);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+    r->result = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    if (r->body == NULL) {
+        r->body = calloc(1, 1);
+        HS_REQUIRE(r->body != NULL, "calloc");
+    }
+    curl_slist_free_all(sl);
+    curl_easy_cleanup(c);
+    return r->result;
+}
+
+void hs_resp_free(struct hs_resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+    r->len = 0;
+}
+
+void hs_log_path(const struct hs_server *s, char *buf, size_t cap)
+{
+    fmt(buf, cap, "/log/%s", s->token);
+}
+
+bool hs_wait_log_len(const struct hs_server *s, uint64_t len, long timeout_ms)
+{
+    struct hs_reader r;
+    char path[400];
+
+    hs_log_path(s, path, sizeof(path));
+    hs_reader_init(&r, s, path, NULL);
+    r.abort_after = len;
+    curl_easy_setopt(r.easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    r.result = curl_easy_perform(r.easy);
+    hs_reader_cleanup(&r);
+    return r.got >= len;
+}
+
+/* ---- deterministic data --------------------------------------------- */
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t word_at(uint64_t seed, uint64_t i)
+{
+    return mix64(seed ^ (i * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL));
+}
+
+void hs_gen(uint64_t seed, uint64_t off, unsigned char *buf, size_t len)
+{
+    size_t k = 0;
+
+    /* Unaligned head. */
+    while (k < len && (off + k) % 8 != 0) {
+        uint64_t o = off + k;
+        buf[k++] = (unsigned char)(word_at(seed, o / 8) >> (8 * (o % 8)));
+    }
+    /* Whole words. */
+    while (len - k >= 8) {
+        uint64_t w = word_at(seed, (off + k) / 8);
+        for (int b = 0; b < 8; b++)
+            buf[k + (size_t)b] = (unsigned char)(w >> (8 * b));
+        k += 8;
+    }
+    /* Tail. */
+    while (k < len) {
+        uint64_t o = off + k;
+        buf[k++] = (unsigned char)(word_at(seed, o / 8) >> (8 * (o % 8)));
+    }
+}
+
+void hs_gen_sha256(uint64_t seed, uint64_t total, unsigned char out[32])
+{
+    static unsigned char buf[1 << 16];
+    gnutls_hash_hd_t h;
+    uint64_t off = 0;
+
+    HS_REQUIRE(gnutls_hash_init(&h, GNUTLS_DIG_SHA256) == 0, "hash_init");
+    while (off < total) {
+        size_t n =
+            total - off < sizeof(buf) ? (size_t)(total - off) : sizeof(buf);
+        hs_gen(seed, off, buf, n);
+        gnutls_hash(h, buf, n);
+        off += n;
+    }
+    gnutls_hash_deinit(h, out);
+}
+
+void hs_hex32(const unsigned char d[32], char buf[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        buf[2 * i] = hex[d[i] >> 4];
+        buf[2 * i + 1] = hex[d[i] & 15];
+    }
+    buf[64] = '\0';
+}
+
+/* ---- streaming readers ---------------------------------------------- */
+
+static size_t reader_body_cb(char *data, size_t size, size_t n, void *ud)
+{
+    struct hs_reader *r = ud;
+    size_t len = size * n;
+
+    if (r->verify && r->mismatch_at == UINT64_MAX) {
+        unsigned char exp[4096];
+        size_t k = 0;
+        while (k < len) {
+            size_t m = len - k < sizeof(exp) ? len - k : sizeof(exp);
+            hs_gen(r->seed, r->start + r->got + k, exp, m);
+            if (memcmp(exp, data + k, m) != 0) {
+                for (size_t j = 0; j < m; j++) {
+                    if (exp[j] != (unsigned char)data[k + j]) {
+                        r->mismatch_at = r->start + r->got + k + j;
+                        break;
+                    }
+                }
+                break;
+            }
+            k += m;
+        }
+    }
+    gnutls_hash(r->sha, data, len);
+    if (r->keep && r->body == NULL) {
+        r->body = calloc(1, r->keep_cap + 1);
+        if (r->body == NULL)
+            return 0;
+    }
+    if (r->keep && r->got < r->keep_cap) {
+        size_t m = r->keep_cap - (size_t)r->got < len
+                       ? r->keep_cap - (size_t)r->got
+                       : len;
+        memcpy(r->body + r->got, data, m);
+    }
+    r->got += len;
+    if (r->abort_after > 0 && r->got >= r->abort_after)
+        return 0;
+    return len;
+}
+
+static size_t reader_header_cb(char *data, size_t size, size_t n, void *ud)
+{
+    struct hs_reader *r = ud;
+    header_append(r->hblock, &r->hlen, sizeof(r->hblock), data, size * n);
+    return size * n;
+}
+
+void hs_reader_init(struct hs_reader *r, const struct hs_server *s,
+                    const char *path, const char *range)
+{
+    memset(r, 0, sizeof(*r));
+    r->mismatch_at = UINT64_MAX;
+    r->easy = curl_easy_init();
+    HS_REQUIRE(r->easy != NULL, "curl_easy_init");
+    HS_REQUIRE(gnutls_hash_init(&r->sha, GNUTLS_DIG_SHA256) == 0, "hash");
+    fmt(r->url, sizeof(r->url), "%s%s", s->read_base, path);
+    curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
+    curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, 180000L);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, reader_body_cb);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, reader_header_cb);
+    curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
+    if (s->tls)
+        curl_easy_setopt(r->easy, CURLOPT_CAINFO, s->ca_path);
+    if (range != NULL) {
+        char h[256];
+        fmt(h, sizeof(h), "Range: %s", range);
+        r->hdrs = curl_slist_append(NULL, h);
+        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
+    }
+}
+
+void hs_reader_sha256(struct hs_reader *r, unsigned char out[32])
+{
+    gnutls_hash_output(r->sha, out);
+}
+
+void hs_reader_cleanup(struct hs_reader *r)
+{
+    if (r->easy != NULL)
+        curl_easy_cleanup(r->easy);
+    r->easy = NULL;
+    curl_slist_free_all(r->hdrs);
+    r->hdrs = NULL;
+    if (r->sha != NULL)
+        gnutls_hash_deinit(r->sha, NULL);
+    r->sha = NULL;
+    free(r->body);
+    r->body = NULL;
+}
+
+const char *hs_reader_header(const struct hs_reader *r, const char *name,
+                             char *buf, size_t cap)
+{
+    return hs_header(r->hblock, name, buf, cap);
+}
+
+void hs_multi_step(CURLM *m, int wait_ms)
+{
+    int running = 0, left = 0;
+    CURLMsg *msg;
+
+    curl_multi_perform(m, &running);
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+        struct hs_reader *r = NULL;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+        if (r == NULL)
+            continue;
+        r->done = true;
+        r->result = msg->data.result;
+        r->done_ms = hs_now_ms();
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &r->status);
+    }
+    if (wait_ms > 0)
+        curl_multi_poll(m, NULL, 0, wait_ms, NULL);
+}
+
+bool hs_multi_wait_all(CURLM *m, struct hs_reader *const *rs, size_t n,
+                       long timeout_ms)
+{
+    int64_t deadline = hs_now_ms() + timeout_ms;
+    for (long i = 0; i < 10000000; i++) {
+        bool all = true;
+        hs_multi_step(m, 20);
+        for (size_t k = 0; k < n && all; k++)
+            all = rs[k]->done;
+        if (all)
+            return true;
+        if (hs_now_ms() >= deadline)
+            return false;
+    }
+    return false;
+}
+
+/* ---- writers -------------------------------------------------------- */
+
+static size_t writer_read_cb(char *buf, size_t size, size_t n, void *ud)
+{
+    struct hs_writer *w = ud;
+    uint64_t sent = atomic_load(&w->sent);
+    size_t want = w->chunk;
+    size_t cap = size * n;
+
+    if (sent >= w->total)
+        return 0;
+    if (w->jitter) {
+        uint64_t k = sent / (w->chunk > 0 ? w->chunk : 1);
+        want = w->chunk - (size_t)(k % 101);
+    }
+    if (want > cap)
+        want = cap;
+    if (want > w->total - sent)
+        want = (size_t)(w->total - sent);
+    if (w->delay_us > 0 && sent > 0) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = w->delay_us * 1000};
+        nanosleep(&ts, NULL);
+    }
+    hs_gen(w->seed, sent, (unsigned char *)buf, want);
+    atomic_store(&w->sent, sent + want);
+    return want;
+}
+
+static size_t discard_cb(char *data, size_t size, size_t n, void *ud)
+{
+    (void)data;
+    (void)ud;
+    return size * n;
+}
+
+static void *writer_main(void *arg)
+{
+    struct hs_writer *w = arg;
+    CURL *c = curl_easy_init();
+    char url[256];
+    int64_t t0 = hs_now_ms();
+
+    if (c == NULL) {
+        w->result = CURLE_OUT_OF_MEMORY;
+        atomic_store(&w->finished, true);
+        return NULL;
+    }
+    fmt(url, sizeof(url), "%s/log", w->srv->write_base);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, writer_read_cb);
+    curl_easy_setopt(c, CURLOPT_READDATA, w);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, w->errbuf);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, w->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+    if (w->content_length)
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)w->total);
+    if (w->max_speed > 0)
+        curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, w->max_speed);
+    w->result = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &w->status);
+    curl_easy_cleanup(c);
+    w->elapsed_ms = hs_now_ms() - t0;
+    atomic_store(&w->finished, true);
+    return NULL;
+}
+
+void hs_writer_start(struct hs_writer *w)
+{
+    if (w->chunk == 0)
+        w->chunk = 64 * 1024;
+    if (w->timeout_ms == 0)
+        w->timeout_ms = 120000;
+    atomic_store(&w->sent, 0);
+    atomic_store(&w->finished, false);
+    HS_REQUIRE(pthread_create(&w->thread, NULL, writer_main, w) == 0,
+               "pthread_create");
+}
+
+void hs_writer_join(struct hs_writer *w)
+{
+    pthread_join(w->thread, NULL);
+}
+
+void hs_curl_writer_start(struct hs_curl_writer *cw, const struct hs_server *s)
+{
+    static int seq;
+    int p[2];
+    char url[256];
+
+    fmt(url, sizeof(url), "%s/log", s->write_base);
+    fmt(cw->out_path, sizeof(cw->out_path), "%s/curl-writer-%d.out", s->dir,
+        seq++);
+    HS_REQUIRE(pipe(p) == 0, "pipe");
+    fflush(stdout);
+    fflush(stderr);
+    cw->pid = fork();
+    HS_REQUIRE(cw->pid >= 0, "fork");
+    if (cw->pid == 0) {
+        char *argv[] = {"curl",         "-sS", "-o", "/dev/null", "-w",
+                        "%{http_code}", "-T",  "-",  url,         NULL};
+        if (dup2(p[0], 0) < 0)
+            _exit(126);
+        close(p[0]);
+        close(p[1]);
+        redirect(1, cw->out_path, O_WRONLY | O_CREAT | O_TRUNC);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(p[0]);
+    cw->fd = p[1];
+    fcntl(cw->fd, F_SETFD, FD_CLOEXEC);
+}
+
+bool hs_curl_writer_write(struct hs_curl_writer *cw, const void *buf,
+                          size_t len)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(cw->fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+long hs_curl_writer_finish(struct hs_curl_writer *cw, int *ret_exit)
+{
+    int st = 0;
+    char buf[32] = {0};
+    FILE *f;
+    long code = 0;
+
+    if (cw->fd >= 0)
+        close(cw->fd);
+    cw->fd = -1;
+    if (wait_bounded(cw->pid, 20000, &st) != 0) {
+        kill(cw->pid, SIGKILL);
+        waitpid(cw->pid, NULL, 0);
+        st = -1;
+    }
+    cw->pid = 0;
+    if (ret_exit != NULL)
+        *ret_exit = st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    f = fopen(cw->out_path, "r");
+    if (f != NULL) {
+        if (fgets(buf, sizeof(buf), f) != NULL) {
+            char *end = NULL;
+            code = strtol(buf, &end, 10);
+        }
+        fclose(f);
+    }
+    return code;
+}
+
+void hs_curl_writer_kill(struct hs_curl_writer *cw)
+{
+    if (cw->pid > 0) {
+        kill(cw->pid, SIGKILL);
+        waitpid(cw->pid, NULL, 0);
+    }
+    cw->pid = 0;
+    if (cw->fd >= 0)
+        close(cw->fd);
+    cw->fd = -1;
+}
+
+long hs_rss_anon_kib(pid_t pid)
+{
+    char path[64], line[256];
+    FILE *f;
+    long v = -1;
+
+    fmt(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "RssAnon:", 8) == 0) {
+            char *end = NULL;
+            errno = 0;
+            v = strtol(line + 8, &end, 10);
+            if (errno != 0 || end == line + 8)
+                v = -1;
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}

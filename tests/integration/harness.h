@@ -1,0 +1,263 @@
+/* harness: what every integration test of the drop-in mode shares.
+ *
+ * Starts the real `livelog` binary (fork/exec, a clean environment, both
+ * ports 0), sends its stderr to a file and tails that file to find the
+ * "listening" lines, polls GET /healthz until ready, stops it with SIGTERM
+ * and reports the exit status, and validates the captured log with
+ * scripts/check-server-log. Also: libcurl helpers for one-shot requests and
+ * for streaming readers driven by a multi handle, a PRNG whose bytes at any
+ * offset can be regenerated, writers (libcurl in a thread, or the real
+ * `curl` command fed through a pipe), and check macros.
+ *
+ * Every wait is bounded in count and time. Single-threaded except for
+ * hs_writer, which runs its own thread with its own easy handle. */
+#ifndef LIVELOG_IT_HARNESS_H
+#define LIVELOG_IT_HARNESS_H
+
+#include <curl/curl.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit status CTest treats as "skipped" (SKIP_RETURN_CODE). */
+#define HS_SKIP 77
+
+/* The "very large last-byte-pos" of draft-ietf-httpbis-rand-access-live:
+ * 2^53 - 1. */
+#define HS_LIVE_LAST "9007199254740991"
+
+extern int hs_failures;
+
+/* Records a failure (file:line and message) and goes on. */
+#define HS_CHECK(cond, ...)                                                    \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            hs_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                   \
+    } while (0)
+
+/* Records a failure and ends the test (servers are killed, exit 1). */
+#define HS_REQUIRE(cond, ...)                                                  \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            hs_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                   \
+            hs_abort();                                                        \
+        }                                                                      \
+    } while (0)
+
+void hs_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+_Noreturn void hs_abort(void);
+void hs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses argv (argv[1] the livelog binary, argv[2] check-server-log),
+ * initialises libcurl, ignores SIGPIPE, raises RLIMIT_NOFILE to its hard
+ * limit. Exits 2 on usage errors. */
+void hs_init(int argc, char **argv, const char *test_name);
+
+/* 0 when every check passed, 1 otherwise; prints a summary. Removes the
+ * scratch directories of servers when the test passed. */
+int hs_finish(void);
+
+/* True when LIVELOG_SANITIZED=1 (ASan/UBSan build): heavy sizes may shrink. */
+bool hs_sanitized(void);
+
+/* Monotonic milliseconds. */
+int64_t hs_now_ms(void);
+void hs_sleep_ms(long ms);
+
+struct hs_opts {
+    const char *token;       /* ACCESS_TOKEN; NULL leaves it unset */
+    const char *const *env;  /* "NAME=VALUE" (override) or "NAME" (unset),
+                                NULL-terminated; may be NULL */
+    const char *const *args; /* extra argv, NULL-terminated; may be NULL */
+    bool tls;                /* make a self-signed cert with `openssl` and
+                                set SERVER_CRT_FILE and SERVER_KEY_FILE */
+    const char *log_level;   /* LIVELOG_LOG_LEVEL; NULL means "debug" */
+};
+
+struct hs_server {
+    pid_t pid; /* 0 once reaped */
+    int put_port, get_port;
+    bool tls;
+    char token[256];
+    char dir[512]; /* scratch: server.log, tmp/, cert.pem */
+    char log_path[600];
+    char ca_path[600];    /* cert.pem when tls */
+    char read_base[128];  /* "http(s)://127.0.0.1:GETPORT" */
+    char write_base[128]; /* "http://127.0.0.1:PUTPORT" */
+    bool stopped;
+    int wait_status; /* from waitpid */
+    int64_t stop_ms; /* SIGTERM to exit, in ms */
+};
+
+/* Starts the server and waits until both listeners are logged and
+ * GET /healthz answers 200. Fails the test (HS_REQUIRE) when it cannot. */
+void hs_start(struct hs_server *s, const struct hs_opts *o);
+
+/* Sends SIGTERM and waits up to timeout_ms for the exit; SIGKILLs after
+ * that. Returns the waitpid status (or -1 on timeout); also kept in *s. */
+int hs_stop(struct hs_server *s, long timeout_ms);
+
+/* Stops (if running), checks exit status 0 and runs check-server-log with
+ * --secret <token> and the given --expect levels ("error", "fatal";
+ * NULL-terminated, may be NULL). */
+void hs_stop_and_check(struct hs_server *s, const char *const *expect);
+
+/* Runs check-server-log on the server's log. Returns its exit status. */
+int hs_check_log(const struct hs_server *s, const char *const *expect);
+
+/* ---- one-shot requests ---------------------------------------------- */
+
+struct hs_resp {
+    CURLcode result;
+    long status;
+    unsigned char *body; /* malloc'd, NUL-terminated (not counted in len) */
+    size_t len;
+    char headers[16384]; /* header block of the final response */
+    size_t hlen;
+};
+
+/* One request to the read (read_port true) or write port. `path` starts
+ * with '/'. `hdrs` are "Name: value" (NULL-terminated, may be NULL).
+ * A body (may be NULL) is sent with Content-Length. Returns r->result. */
+CURLcode hs_request(const struct hs_server *s, bool read_port,
+                    const char *method, const char *path,
+                    const char *const *hdrs, const void *body, size_t len,
+                    long timeout_ms, struct hs_resp *r);
+void hs_resp_free(struct hs_resp *r);
+
+/* Value of header `name` (case-insensitive) in a header block, trimmed,
+ * copied to buf; NULL when absent. */
+const char *hs_header(const char *block, const char *name, char *buf,
+                      size_t cap);
+
+/* Log path "/log/<token>". */
+void hs_log_path(const struct hs_server *s, char *buf, size_t cap);
+
+/* Polls (GET, follow) until the server has at least `len` bytes of the
+ * log, bounded by timeout_ms. Returns true when it has. */
+bool hs_wait_log_len(const struct hs_server *s, uint64_t len, long timeout_ms);
+
+/* ---- deterministic data --------------------------------------------- */
+
+/* Fills buf with the bytes at [off, off+len) of the stream named by seed. */
+void hs_gen(uint64_t seed, uint64_t off, unsigned char *buf, size_t len);
+
+/* SHA-256 of the first `total` bytes of stream `seed`. */
+void hs_gen_sha256(uint64_t seed, uint64_t total, unsigned char out[32]);
+
+/* ---- streaming readers (libcurl multi) ------------------------------ */
+
+struct hs_reader {
+    CURL *easy;
+    struct curl_slist *hdrs;
+    gnutls_hash_hd_t sha;
+    char url[512];
+    char errbuf[CURL_ERROR_SIZE];
+    /* what to check */
+    bool verify; /* compare against hs_gen(seed, start + got) */
+    uint64_t seed;
+    uint64_t start;       /* offset of the first body byte */
+    uint64_t abort_after; /* return 0 from the write callback after this
+                             many bytes (0 = never) */
+    bool keep;            /* keep a copy of the body (up to keep_cap) */
+    size_t keep_cap;
+    /* what happened */
+    uint64_t got;
+    uint64_t mismatch_at; /* first differing offset, UINT64_MAX if none */
+    unsigned char *body;
+    long status;
+    char hblock[8192]; /* header block of the final response */
+    size_t hlen;
+    bool done;
+    CURLcode result;
+    int64_t done_ms;
+};
+
+/* Prepares a GET of `path` on the read port with an optional Range value
+ * (e.g. "bytes=0-9"; NULL for none), CURLOPT_TIMEOUT_MS 180 s (override
+ * with curl_easy_setopt). Not added to any multi. */
+void hs_reader_init(struct hs_reader *r, const struct hs_server *s,
+                    const char *path, const char *range);
+void hs_reader_sha256(struct hs_reader *r, unsigned char out[32]);
+void hs_reader_cleanup(struct hs_reader *r);
+const char *hs_reader_header(const struct hs_reader *r, const char *name,
+                             char *buf, size_t cap);
+
+/* Runs the multi for up to wait_ms and marks finished readers (the
+ * CURLOPT_PRIVATE of every easy handle must be its hs_reader). */
+void hs_multi_step(CURLM *m, int wait_ms);
+
+/* Steps until every reader in rs is done or timeout_ms passed. Returns
+ * true when all are done. */
+bool hs_multi_wait_all(CURLM *m, struct hs_reader *const *rs, size_t n,
+                       long timeout_ms);
+
+/* ---- writers -------------------------------------------------------- */
+
+/* A PUT /log of hs_gen(seed) bytes from its own thread (libcurl easy,
+ * chunked unless content_length). */
+struct hs_writer {
+    const struct hs_server *srv;
+    uint64_t seed;
+    uint64_t total;
+    size_t chunk;         /* bytes per read callback (default 64 KiB) */
+    bool jitter;          /* chunk k is chunk - (k % 101) bytes */
+    long delay_us;        /* sleep before each chunk after the first */
+    curl_off_t max_speed; /* CURLOPT_MAX_SEND_SPEED_LARGE, 0 = none */
+    bool content_length;  /* send Content-Length instead of chunked */
+    long timeout_ms;      /* whole transfer (default 120 s) */
+    /* results */
+    _Atomic uint64_t sent;
+    long status;
+    CURLcode result;
+    char errbuf[CURL_ERROR_SIZE];
+    atomic_bool finished;
+    int64_t elapsed_ms;
+    pthread_t thread;
+};
+
+void hs_writer_start(struct hs_writer *w);
+void hs_writer_join(struct hs_writer *w);
+
+/* The real `curl -T -` writer: its stdin is a pipe this process writes. */
+struct hs_curl_writer {
+    pid_t pid;
+    int fd;             /* write end of curl's stdin, -1 once closed */
+    char out_path[600]; /* curl -w '%{http_code}' output */
+};
+
+void hs_curl_writer_start(struct hs_curl_writer *cw, const struct hs_server *s);
+/* Writes all of buf to curl's stdin. Returns false on error. */
+bool hs_curl_writer_write(struct hs_curl_writer *cw, const void *buf,
+                          size_t len);
+/* Closes stdin and waits (bounded) for curl; returns the HTTP status curl
+ * reported (0 if none) and stores curl's exit code. */
+long hs_curl_writer_finish(struct hs_curl_writer *cw, int *ret_exit);
+/* SIGKILLs curl and reaps it. */
+void hs_curl_writer_kill(struct hs_curl_writer *cw);
+
+/* ---- child processes ------------------------------------------------ */
+
+/* Runs argv (execvp) with stdout/stderr to files (NULL: inherited), waits
+ * up to timeout_ms. Returns the waitpid status or -1 on timeout (the child
+ * is killed). */
+int hs_run(char *const *argv, const char *out_path, const char *err_path,
+           long timeout_ms);
+
+/* Paths the tests were given. */
+const char *hs_binary(void);
+const char *hs_checker(void);
+
+/* Hex of a 32-byte digest into buf (65 bytes). */
+void hs_hex32(const unsigned char d[32], char buf[65]);
+
+/* Anonymous RSS of a process in KiB (from /proc), -1 if unknown. */
+long hs_rss_anon_kib(pid_t pid);
+
+#endif
