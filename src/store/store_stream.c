@@ -1,77 +1,271 @@
-/* store_stream: an append-only log file with a committed length and a
- * state (see store_stream.h for the contract). The writer runs on the
- * write listener's thread; readers call in from any read thread. */
+/* store_stream: a log on disk with its committed length, durable length
+ * and state (contract in store_stream.h). The writer appends on the write
+ * listener's thread; readers call in from the read threads; the syncer
+ * thread calls store_stream_sync. */
 #include "store/store_stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/core_clock.h"
+#include "store/store_index.h"
+#include "store/store_meta.h"
+
+#define HASH_BLOCK (256 * 1024)
+
+static _Atomic int fsync_mode = STORE_FSYNC_NEVER;
+
 struct store_stream {
-    int fd;                  /* O_RDWR; the writer appends with pwrite  */
-    char *path;              /* the file's path, for readers' opens      */
-    int remove_on_free;      /* unlink the file in store_stream_free     */
-    _Atomic uint64_t length; /* committed bytes                          */
-    _Atomic int state;       /* enum store_state                         */
+    _Atomic int fd;           /* data file, O_RDWR; -1 until first use   */
+    char *path;               /* the data file's path                    */
+    char *dir;                /* directory streams: their directory      */
+    int remove_on_free;       /* temporary streams: unlink at free       */
+    pthread_mutex_t lock;     /* opening descriptors, meta writes        */
+    bool index_open;          /* directory streams: index loaded         */
+    struct store_index index; /* directory streams only                  */
+    struct store_meta meta;   /* directory streams only (name, times)    */
+    _Atomic uint64_t length;  /* committed bytes                         */
+    _Atomic uint64_t durable; /* bytes known to be on stable storage     */
+    _Atomic int state;        /* enum store_state                        */
+    _Atomic uint64_t completed_ms;
 };
+
+void store_stream_set_fsync(enum store_fsync mode)
+{
+    atomic_store(&fsync_mode, (int)mode);
+}
+
+enum store_fsync store_stream_fsync_mode(void)
+{
+    return (enum store_fsync)atomic_load(&fsync_mode);
+}
+
+static struct store_stream *alloc_stream(void)
+{
+    struct store_stream *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        free(s);
+        return NULL;
+    }
+    atomic_init(&s->fd, -1);
+    s->index.fd = -1;
+    return s;
+}
+
+static char *join(const char *dir, const char *file)
+{
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
 
 int store_stream_create_temp(const char *dir, int remove_on_free,
                              struct store_stream **ret)
 {
-    struct store_stream *s = calloc(1, sizeof(*s));
+    struct store_stream *s = alloc_stream();
     if (s == NULL)
         return -ENOMEM;
-    size_t n = strlen(dir) + sizeof("/livelog-XXXXXX");
-    s->path = malloc(n);
-    if (s->path == NULL)
-        goto fail_nomem;
-    snprintf(s->path, n, "%s/livelog-XXXXXX", dir);
-    s->fd = mkostemp(s->path, O_CLOEXEC);
-    if (s->fd < 0) {
+    s->path = join(dir, "livelog-XXXXXX");
+    if (s->path == NULL) {
+        store_stream_free(s);
+        return -ENOMEM;
+    }
+    int fd = mkostemp(s->path, O_CLOEXEC);
+    if (fd < 0) {
         int err = -errno;
         free(s->path);
-        free(s);
+        s->path = NULL;
+        store_stream_free(s);
         return err;
     }
+    atomic_store(&s->fd, fd);
     s->remove_on_free = remove_on_free;
-    atomic_init(&s->length, 0);
-    atomic_init(&s->state, STORE_PENDING);
+    *ret = s;
+    return 0;
+}
+
+/* Opens the data file and loads the index of a directory stream, once.
+ * Returns the data fd or a negative errno. */
+static int data_fd(struct store_stream *s)
+{
+    int fd = atomic_load_explicit(&s->fd, memory_order_acquire);
+    if (fd >= 0)
+        return fd;
+    pthread_mutex_lock(&s->lock);
+    fd = atomic_load(&s->fd);
+    if (fd < 0) {
+        fd = open(s->path, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+            fd = -errno;
+        } else if (s->dir != NULL && !s->index_open) {
+            char *ipath = join(s->dir, "index");
+            int rc = ipath == NULL
+                         ? -ENOMEM
+                         : store_index_open(
+                               &s->index, ipath, fd, store_stream_length(s),
+                               core_clock_real_ns() / CORE_NS_PER_MS);
+            free(ipath);
+            if (rc != 0) {
+                close(fd);
+                fd = rc;
+            } else {
+                s->index_open = true;
+            }
+        }
+        if (fd >= 0)
+            atomic_store_explicit(&s->fd, fd, memory_order_release);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return fd;
+}
+
+static int write_meta(struct store_stream *s)
+{
+    bool sync = store_stream_fsync_mode() != STORE_FSYNC_NEVER;
+    return store_meta_write(s->dir, &s->meta, sync);
+}
+
+int store_stream_create_dir(const char *dir, const char *name, size_t len,
+                            uint64_t now_ms, struct store_stream **ret)
+{
+    if (len > STORE_NAME_MAX)
+        return -ENAMETOOLONG;
+    if (mkdir(dir, 0700) != 0)
+        return -errno;
+    struct store_stream *s = alloc_stream();
+    int rc = -ENOMEM;
+    if (s == NULL)
+        goto fail_dir;
+    s->dir = strdup(dir);
+    s->path = join(dir, "data");
+    if (s->dir == NULL || s->path == NULL)
+        goto fail;
+    int fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    atomic_store(&s->fd, fd);
+    char *ipath = join(dir, "index");
+    rc = ipath == NULL ? -ENOMEM
+                       : store_index_open(&s->index, ipath, fd, 0, now_ms);
+    free(ipath);
+    if (rc != 0)
+        goto fail;
+    s->index_open = true;
+    memcpy(s->meta.name, name, len);
+    s->meta.name[len] = '\0';
+    s->meta.name_len = len;
+    s->meta.state = STORE_LIVE;
+    s->meta.created_ms = now_ms;
+    atomic_store(&s->state, STORE_LIVE);
+    rc = write_meta(s);
+    if (rc != 0)
+        goto fail;
     *ret = s;
     return 0;
 
-fail_nomem:
-    free(s);
-    return -ENOMEM;
+fail:
+    if (s->dir != NULL)
+        store_stream_remove(s);
+    else
+        rmdir(dir);
+    store_stream_free(s);
+    return rc;
+fail_dir:
+    rmdir(dir);
+    return rc;
+}
+
+int store_stream_open_dir(const char *dir, uint64_t now_ms,
+                          struct store_stream **ret)
+{
+    struct store_meta meta;
+    int rc = store_meta_read(dir, &meta);
+    if (rc != 0)
+        return rc;
+    struct store_stream *s = alloc_stream();
+    if (s == NULL)
+        return -ENOMEM;
+    s->dir = strdup(dir);
+    s->path = join(dir, "data");
+    if (s->dir == NULL || s->path == NULL) {
+        store_stream_free(s);
+        return -ENOMEM;
+    }
+    struct stat st;
+    if (stat(s->path, &st) != 0) {
+        rc = -errno;
+        store_stream_free(s);
+        return rc;
+    }
+    s->meta = meta;
+    atomic_store(&s->length, (uint64_t)st.st_size);
+    atomic_store(&s->durable, (uint64_t)st.st_size);
+    atomic_store(&s->completed_ms, meta.completed_ms);
+    enum store_state st_now = meta.state;
+    if (st_now == STORE_LIVE || st_now == STORE_PENDING)
+        st_now = STORE_INTERRUPTED; /* its writer did not survive */
+    atomic_store(&s->state, (int)st_now);
+    if (st_now != meta.state) {
+        s->meta.state = st_now;
+        rc = write_meta(s);
+        if (rc != 0) {
+            store_stream_free(s);
+            return rc;
+        }
+    }
+    (void)now_ms; /* the index is repaired when first opened */
+    *ret = s;
+    return 0;
 }
 
 int store_stream_append(struct store_stream *s, const void *buf, size_t len)
 {
+    int fd = data_fd(s);
+    if (fd < 0)
+        return fd;
     uint64_t base = atomic_load_explicit(&s->length, memory_order_relaxed);
     const char *p = buf;
     size_t done = 0;
 
     while (done < len) {
-        ssize_t n = pwrite(s->fd, p + done, len - done, (off_t)(base + done));
+        ssize_t n = pwrite(fd, p + done, len - done, (off_t)(base + done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
             int err = n < 0 ? -errno : -EIO;
             /* Nothing of this call is committed: cut the file back so a
-             * later append (after space is freed) continues exactly at the
-             * committed length. */
-            if (ftruncate(s->fd, (off_t)base) != 0) {
-                /* The file keeps a tail beyond the committed length;
-                 * readers never see it and the next pwrite overwrites. */
+             * later append continues exactly at the committed length. If
+             * even that fails, the tail beyond the committed length is
+             * never read and the next pwrite overwrites it. */
+            if (ftruncate(fd, (off_t)base) != 0) {
+                /* keep the write's own error; see above */
             }
             return err;
         }
         done += (size_t)n;
     }
     atomic_store_explicit(&s->length, base + len, memory_order_release);
+    if (store_stream_fsync_mode() == STORE_FSYNC_NEVER)
+        atomic_store_explicit(&s->durable, base + len, memory_order_release);
+    if (s->index_open)
+        store_index_append(&s->index, base, buf, len,
+                           core_clock_real_ns() / CORE_NS_PER_MS);
     return 0;
 }
 
@@ -83,8 +277,11 @@ ssize_t store_stream_read(struct store_stream *s, uint64_t off, void *buf,
         return 0;
     if (len > committed - off)
         len = (size_t)(committed - off);
+    int fd = data_fd(s);
+    if (fd < 0)
+        return fd;
     for (;;) {
-        ssize_t n = pread(s->fd, buf, len, (off_t)off);
+        ssize_t n = pread(fd, buf, len, (off_t)off);
         if (n >= 0)
             return n;
         if (errno != EINTR)
@@ -97,27 +294,48 @@ uint64_t store_stream_length(const struct store_stream *s)
     return atomic_load_explicit(&s->length, memory_order_acquire);
 }
 
-void store_stream_set_state(struct store_stream *s, enum store_state st)
+uint64_t store_stream_durable(const struct store_stream *s)
 {
+    return atomic_load_explicit(&s->durable, memory_order_acquire);
+}
+
+int store_stream_sync(struct store_stream *s)
+{
+    uint64_t len = store_stream_length(s);
+    if (store_stream_durable(s) >= len)
+        return 0;
+    int fd = data_fd(s);
+    if (fd < 0)
+        return fd;
+    if (fdatasync(fd) != 0)
+        return -errno;
+    /* Another sync may have advanced it further meanwhile. */
+    uint64_t cur = store_stream_durable(s);
+    while (cur < len && !atomic_compare_exchange_weak(&s->durable, &cur, len))
+        ;
+    return 0;
+}
+
+int store_stream_set_state(struct store_stream *s, enum store_state st)
+{
+    int rc = 0;
+    if (st == STORE_COMPLETE)
+        atomic_store(&s->completed_ms, core_clock_real_ns() / CORE_NS_PER_MS);
+    if (s->dir != NULL) {
+        pthread_mutex_lock(&s->lock);
+        s->meta.state = st;
+        s->meta.completed_ms = atomic_load(&s->completed_ms);
+        rc = write_meta(s);
+        pthread_mutex_unlock(&s->lock);
+    }
     atomic_store_explicit(&s->state, (int)st, memory_order_release);
+    return rc;
 }
 
 enum store_state store_stream_state(const struct store_stream *s)
 {
     return (enum store_state)atomic_load_explicit(&s->state,
                                                   memory_order_acquire);
-}
-
-int store_stream_is_final(const struct store_stream *s)
-{
-    enum store_state st = store_stream_state(s);
-    return st == STORE_COMPLETE || st == STORE_INTERRUPTED;
-}
-
-int store_stream_open_reader(const struct store_stream *s)
-{
-    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
-    return fd < 0 ? -errno : fd;
 }
 
 const char *store_stream_state_name(enum store_state st)
@@ -135,14 +353,119 @@ const char *store_stream_state_name(enum store_state st)
     return "unknown";
 }
 
+const char *store_stream_name(const struct store_stream *s, size_t *ret_len)
+{
+    if (ret_len != NULL)
+        *ret_len = s->meta.name_len;
+    return s->meta.name;
+}
+
+uint64_t store_stream_created_ms(const struct store_stream *s)
+{
+    return s->meta.created_ms;
+}
+
+uint64_t store_stream_completed_ms(const struct store_stream *s)
+{
+    return atomic_load(&s->completed_ms);
+}
+
+uint64_t store_stream_lines(const struct store_stream *s)
+{
+    return s->index_open ? store_index_lines(&s->index) : 0;
+}
+
+int store_stream_tail_offset(struct store_stream *s, uint64_t n, uint64_t *ret)
+{
+    int fd = data_fd(s);
+    if (fd < 0)
+        return fd;
+    uint64_t lines = store_stream_lines(s);
+    if (n >= lines) {
+        *ret = 0;
+        return 0;
+    }
+    return store_index_line_offset(&s->index, fd, store_stream_length(s),
+                                   lines - n, ret);
+}
+
+int store_stream_sha256(struct store_stream *s, uint64_t len,
+                        unsigned char out[32])
+{
+    int fd = data_fd(s);
+    if (fd < 0)
+        return fd;
+    gnutls_hash_hd_t h;
+    if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) != 0)
+        return -ENOMEM;
+    char *buf = malloc(HASH_BLOCK);
+    int rc = buf == NULL ? -ENOMEM : 0;
+    uint64_t off = 0;
+    while (rc == 0 && off < len) {
+        size_t want = len - off < HASH_BLOCK ? (size_t)(len - off) : HASH_BLOCK;
+        ssize_t n = pread(fd, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? -errno : -EIO;
+            break;
+        }
+        gnutls_hash(h, buf, (size_t)n);
+        off += (uint64_t)n;
+    }
+    gnutls_hash_deinit(h, out);
+    free(buf);
+    return rc;
+}
+
+int store_stream_open_reader(const struct store_stream *s)
+{
+    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+void store_stream_close_fds(struct store_stream *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int fd = atomic_exchange(&s->fd, -1);
+    if (fd >= 0)
+        close(fd);
+    if (s->index_open)
+        store_index_close(&s->index);
+    s->index_open = false;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int store_stream_remove(struct store_stream *s)
+{
+    if (s->dir == NULL)
+        return -EINVAL;
+    static const char *const files[] = {"meta", "meta.tmp", "index", "data"};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/%s", s->dir, files[i]);
+        if (unlink(path) != 0 && errno != ENOENT && rc == 0)
+            rc = -errno;
+    }
+    if (rmdir(s->dir) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
 void store_stream_free(struct store_stream *s)
 {
     if (s == NULL)
         return;
-    if (s->fd >= 0)
-        close(s->fd);
+    int fd = atomic_load(&s->fd);
+    if (fd >= 0)
+        close(fd);
+    if (s->index_open)
+        store_index_close(&s->index);
     if (s->remove_on_free && s->path != NULL)
         unlink(s->path);
+    pthread_mutex_destroy(&s->lock);
     free(s->path);
+    free(s->dir);
     free(s);
 }

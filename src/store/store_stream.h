@@ -1,74 +1,141 @@
-/* store_stream: one log on disk. An append-only file plus the two facts
+/* store_stream: one log on disk. An append-only data file plus the facts
  * every reader needs: how many bytes are committed (written to the file
- * and visible to pread) and the stream's state.
+ * and visible to pread), how many are durable (fsynced), and the stream's
+ * state.
+ *
+ * Two kinds exist. A temporary stream (the drop-in's) is a single file
+ * removed at exit. A directory stream (the service's) lives in its own
+ * directory with three files: `data`, `index` (the line index,
+ * store_index.h) and `meta` (name, state, times; store_meta.h). It
+ * survives restarts: store_stream_open_dir recovers it, trusting the data
+ * file's size as the committed length (every byte that reached write(2)
+ * survives a crash of the process) and rebuilding the index's tail.
  *
  * One writer appends; any number of readers read at their own offsets
- * straight from the file, so a slow reader costs the server no memory.
- * The committed length only grows and is published with release/acquire
- * atomics: a reader that sees length L can pread every byte below L.
- * Bytes reach the kernel's page cache with write(2) before they count as
- * committed, so they survive a crash of this process (kill -9); what
- * survives power loss is the business of the fsync policy.
+ * straight from the file, so a slow reader costs no memory. The committed
+ * length only grows and is published with release/acquire atomics: a
+ * reader that sees length L can pread every byte below L.
  *
- * Thread-safety: store_stream_append and store_stream_set_state are for
- * the single writer (the caller serialises writers); every other function
- * is safe from any thread. */
+ * Descriptors of directory streams are opened on first use and closed by
+ * store_stream_close_fds when nobody uses the stream (the registry does
+ * this for idle complete streams), so holding 100,000 streams does not
+ * hold 200,000 descriptors.
+ *
+ * Thread-safety: store_stream_append is for the single writer (callers
+ * serialise writers); state changes are serialised by the caller (the
+ * stream layer); every other function is safe from any thread. */
 #ifndef LIVELOG_STORE_STREAM_H
 #define LIVELOG_STORE_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 enum store_state {
     STORE_PENDING = 0, /* created, no writer has started yet           */
-    STORE_LIVE,        /* a writer is appending                        */
-    STORE_COMPLETE,    /* the writer finished; the length is final     */
-    STORE_INTERRUPTED, /* the writer went away before finishing        */
+    STORE_LIVE,        /* a writer is (or may come back) appending      */
+    STORE_COMPLETE,    /* the writer finished; the length is final      */
+    STORE_INTERRUPTED, /* the writer went away before finishing         */
+};
+
+/* When bytes are forced to stable storage (docs/OPERATIONS.md). */
+enum store_fsync {
+    STORE_FSYNC_NEVER = 0, /* the kernel decides; survives kill -9 only  */
+    STORE_FSYNC_INTERVAL,  /* the syncer thread, every interval           */
+    STORE_FSYNC_ALWAYS,    /* before every acknowledgement to a writer    */
 };
 
 struct store_stream;
 
-/* Creates an empty stream in a new, uniquely named file in `dir`
- * ("livelog-XXXXXX", mode 0600). The file is removed again by
- * store_stream_free when `remove_on_free` is set. Returns 0 or a negative
- * errno (the directory is missing or not writable); *ret is set only on
- * success and owned by the caller. */
+/* Sets the process-wide fsync mode (before any stream is created). */
+void store_stream_set_fsync(enum store_fsync mode);
+enum store_fsync store_stream_fsync_mode(void);
+
+/* Creates an empty temporary stream in a new file "livelog-XXXXXX" (mode
+ * 0600) in `dir`, removed again by store_stream_free when remove_on_free
+ * is set. No index, no meta. Returns 0 or a negative errno; *ret set only
+ * on success and owned by the caller. */
 int store_stream_create_temp(const char *dir, int remove_on_free,
                              struct store_stream **ret);
 
-/* Appends len bytes and commits them. Returns 0, or a negative errno
- * (-ENOSPC, -EIO, ...) in which case nothing of this call is committed:
- * a partial write is cut back so the file ends at the committed length. */
+/* Creates a directory stream `name` in the new directory `dir` (whose
+ * parent must exist), state LIVE, created now. Returns 0, -EEXIST, or
+ * another negative errno (nothing is left behind on failure). */
+int store_stream_create_dir(const char *dir, const char *name, size_t len,
+                            uint64_t now_ms, struct store_stream **ret);
+
+/* Recovers the directory stream in `dir`: reads its meta, takes the data
+ * file's size as the committed length, repairs the index; a stream that
+ * was LIVE is now INTERRUPTED (its writer is gone). Returns 0 or a
+ * negative errno (-EINVAL: damaged meta). Leaves descriptors closed. */
+int store_stream_open_dir(const char *dir, uint64_t now_ms,
+                          struct store_stream **ret);
+
+/* Appends len bytes and commits them (and indexes their lines). Returns
+ * 0, or a negative errno (-ENOSPC, -EIO, ...) in which case nothing of
+ * this call is committed: a partial write is cut back so the file ends at
+ * the committed length. */
 int store_stream_append(struct store_stream *s, const void *buf, size_t len);
 
-/* Copies up to len committed bytes starting at off into buf. Returns the
- * number of bytes copied (0 when off is at or past the committed length)
- * or a negative errno. */
+/* Copies up to len committed bytes from off into buf. Returns the number
+ * copied (0 when off is at or past the committed length) or a negative
+ * errno. */
 ssize_t store_stream_read(struct store_stream *s, uint64_t off, void *buf,
                           size_t len);
 
 /* The committed length (acquire). Can't fail. */
 uint64_t store_stream_length(const struct store_stream *s);
 
-/* State changes go PENDING -> LIVE -> COMPLETE | INTERRUPTED. The state
- * is published after every byte appended before it. */
-void store_stream_set_state(struct store_stream *s, enum store_state st);
+/* The durable length: bytes known to be on stable storage. Equals the
+ * committed length in fsync mode `never` (nothing better is promised). */
+uint64_t store_stream_durable(const struct store_stream *s);
+
+/* Forces committed bytes to stable storage and advances the durable
+ * length. Returns 0 or a negative errno. Any thread. */
+int store_stream_sync(struct store_stream *s);
+
+/* Changes the state (PENDING -> LIVE -> COMPLETE | INTERRUPTED, and
+ * INTERRUPTED -> LIVE when a writer resumes). Directory streams persist
+ * it in their meta file (fsynced unless the mode is `never`). The state
+ * is published after every byte appended before it. Returns 0 or the
+ * negative errno of the meta write (the state is changed in memory
+ * anyway). */
+int store_stream_set_state(struct store_stream *s, enum store_state st);
 enum store_state store_stream_state(const struct store_stream *s);
-
-/* True for COMPLETE and INTERRUPTED when no writer can come back
- * (the drop-in's single stream): the length is final. */
-int store_stream_is_final(const struct store_stream *s);
-
-/* Opens a new read-only descriptor on the stream's file (for sendfile
- * responses). The caller owns and closes it. Returns the fd or a negative
- * errno. */
-int store_stream_open_reader(const struct store_stream *s);
-
 const char *store_stream_state_name(enum store_state st);
 
-/* Closes the file (and removes it when asked at creation). NULL is a
- * no-op. No reader may use the stream afterwards. */
+/* The stream's name (directory streams; "" for temporary ones) and
+ * times in ms since the epoch (completed: 0 until complete). */
+const char *store_stream_name(const struct store_stream *s, size_t *ret_len);
+uint64_t store_stream_created_ms(const struct store_stream *s);
+uint64_t store_stream_completed_ms(const struct store_stream *s);
+
+/* Lines started so far (temporary streams have no index: 0), and the
+ * offset where the n-th last line starts (0 when the log has at most n
+ * lines). tail_offset returns 0 or a negative errno. */
+uint64_t store_stream_lines(const struct store_stream *s);
+int store_stream_tail_offset(struct store_stream *s, uint64_t n, uint64_t *ret);
+
+/* SHA-256 of the first `len` committed bytes. Returns 0 or a negative
+ * errno. Reads the file; any thread. */
+int store_stream_sha256(struct store_stream *s, uint64_t len,
+                        unsigned char out[32]);
+
+/* Opens a new read-only descriptor on the data file (for sendfile
+ * responses); the caller closes it. Returns the fd or a negative errno. */
+int store_stream_open_reader(const struct store_stream *s);
+
+/* Closes the stream's descriptors (they reopen on next use). Only when no
+ * other thread uses the stream. */
+void store_stream_close_fds(struct store_stream *s);
+
+/* Removes a directory stream's files and directory (DELETE, retention).
+ * The object stays valid until freed. Returns 0 or a negative errno. */
+int store_stream_remove(struct store_stream *s);
+
+/* Closes the stream (and removes a temporary one when asked at creation).
+ * NULL is a no-op. No reader may use the stream afterwards. */
 void store_stream_free(struct store_stream *s);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "core/core_clock.h"
+#include "log/log.h"
 #include "stream/stream_waker.h"
 
 /* Spacing of wake rounds per parked waiter, and its cap (stream.h). */
@@ -26,8 +27,39 @@ int stream_create(struct store_stream *store, bool resumable,
     }
     s->store = store;
     s->resumable = resumable;
+    atomic_init(&s->refs, 1);
+    atomic_init(&s->writer, false);
     *ret = s;
     return 0;
+}
+
+void stream_ref(struct stream *s)
+{
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+}
+
+void stream_unref(struct stream *s)
+{
+    if (s == NULL)
+        return;
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+        stream_free(s);
+}
+
+bool stream_claim_writer(struct stream *s)
+{
+    bool expected = false;
+    return atomic_compare_exchange_strong(&s->writer, &expected, true);
+}
+
+void stream_release_writer(struct stream *s)
+{
+    atomic_store(&s->writer, false);
+}
+
+bool stream_has_writer(struct stream *s)
+{
+    return atomic_load(&s->writer);
 }
 
 void stream_free(struct stream *s)
@@ -132,7 +164,11 @@ void stream_wake_all(struct stream *s)
 
 void stream_set_state(struct stream *s, enum store_state st)
 {
-    store_stream_set_state(s->store, st);
+    int rc = store_stream_set_state(s->store, st);
+    if (rc != 0)
+        log_warning(LOGC_STORE, "writing the stream's metadata failed",
+                    LF_STR("state", store_stream_state_name(st)),
+                    LF_I64("errno", -rc));
     stream_wake_all(s);
 }
 

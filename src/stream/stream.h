@@ -25,6 +25,7 @@
 #define LIVELOG_STREAM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,9 @@ struct stream_waiter {
 
 struct stream {
     struct store_stream *store; /* owned */
+    _Atomic unsigned int refs;  /* stream_ref / stream_unref; freed at 0 */
+    atomic_bool writer;         /* a request is appending (one at most) */
+    struct stream *hash_next;   /* the registry's hash chain           */
     bool resumable; /* an interrupted writer may come back (serve); the
                        drop-in's interrupted stream is final             */
     pthread_mutex_t lock;
@@ -63,12 +67,24 @@ struct stream {
     bool in_sched;
 };
 
-/* Takes ownership of `store`. Returns 0 or -ENOMEM; *ret set on success. */
+/* Takes ownership of `store`. The new stream holds one reference (the
+ * caller's). Returns 0 or -ENOMEM; *ret set on success. */
 int stream_create(struct store_stream *store, bool resumable,
                   struct stream **ret);
 
-/* Frees the stream and its store. No waiter may be parked. NULL: no-op. */
+/* Reference counting: every request, response and the registry that use
+ * a stream hold a reference; the last unref frees it and its store.
+ * NULL: no-op. No waiter may be parked when the last reference goes. */
+void stream_ref(struct stream *s);
+void stream_unref(struct stream *s);
+
+/* Frees at once, whatever the count (single-owner use, the drop-in). */
 void stream_free(struct stream *s);
+
+/* Claims the single writer slot; false when another writer holds it. */
+bool stream_claim_writer(struct stream *s);
+void stream_release_writer(struct stream *s);
+bool stream_has_writer(struct stream *s);
 
 /* Writer: appends and commits bytes, then wakes (or schedules a wake of)
  * the parked followers. Returns 0 or the store's negative errno. */

@@ -1,0 +1,296 @@
+/* store_index: the on-disk line index of a stream (see store_index.h).
+ * Written by the stream's writer thread; read by any read thread. */
+#include "store/store_index.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STARTS_LINE_BIT (UINT64_C(1) << 63)
+#define SCAN_BLOCK (64 * 1024)
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+void store_index_encode(const struct store_index_record *r,
+                        unsigned char out[STORE_INDEX_RECORD])
+{
+    put_u64(out, r->offset);
+    put_u64(out + 8, r->lines_before);
+    uint64_t t = r->time_ms & ~STARTS_LINE_BIT;
+    put_u64(out + 16, r->starts_line ? t | STARTS_LINE_BIT : t);
+}
+
+void store_index_decode(const unsigned char in[STORE_INDEX_RECORD],
+                        struct store_index_record *r)
+{
+    r->offset = get_u64(in);
+    r->lines_before = get_u64(in + 8);
+    uint64_t t = get_u64(in + 16);
+    r->starts_line = (t & STARTS_LINE_BIT) != 0;
+    r->time_ms = t & ~STARTS_LINE_BIT;
+}
+
+static int read_record(int fd, uint64_t i, struct store_index_record *r)
+{
+    unsigned char buf[STORE_INDEX_RECORD];
+    off_t at = (off_t)(i * STORE_INDEX_RECORD);
+    ssize_t n = pread(fd, buf, sizeof(buf), at);
+    if (n < 0)
+        return -errno;
+    if ((size_t)n != sizeof(buf))
+        return -EIO;
+    store_index_decode(buf, r);
+    return 0;
+}
+
+static int write_record(struct store_index *ix,
+                        const struct store_index_record *r)
+{
+    unsigned char buf[STORE_INDEX_RECORD];
+    store_index_encode(r, buf);
+    uint64_t n = atomic_load_explicit(&ix->records, memory_order_relaxed);
+    ssize_t w =
+        pwrite(ix->fd, buf, sizeof(buf), (off_t)(n * STORE_INDEX_RECORD));
+    if (w != (ssize_t)sizeof(buf))
+        return w < 0 ? -errno : -EIO;
+    ix->last_offset = r->offset;
+    ix->last_time_ms = r->time_ms;
+    atomic_store_explicit(&ix->records, n + 1, memory_order_release);
+    return 0;
+}
+
+int store_index_append(struct store_index *ix, uint64_t base, const char *buf,
+                       size_t len, uint64_t now_ms)
+{
+    if (len == 0)
+        return 0;
+    uint64_t lines = atomic_load_explicit(&ix->lines, memory_order_relaxed);
+    uint64_t records = atomic_load_explicit(&ix->records, memory_order_relaxed);
+
+    /* The first line start in this chunk, if any. */
+    uint64_t first = UINT64_MAX;
+    if (ix->at_line_start) {
+        first = base;
+    } else {
+        const char *nl = memchr(buf, '\n', len);
+        if (nl != NULL && (size_t)(nl - buf) + 1 < len)
+            first = base + (uint64_t)(nl - buf) + 1;
+    }
+    /* Count the line starts: one per '\n' that is not the chunk's last
+     * byte, plus one if the chunk itself starts a line. */
+    uint64_t starts = ix->at_line_start ? 1 : 0;
+    const char *p = buf, *end = buf + len - 1;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            break;
+        starts++;
+        p = nl + 1;
+    }
+
+    int rc = 0;
+    bool new_ms = records == 0 || now_ms != ix->last_time_ms;
+    if (first != UINT64_MAX && new_ms) {
+        /* `first` is the chunk's first line start, so exactly `lines`
+         * lines start before it. */
+        const struct store_index_record r = {
+            .offset = first,
+            .lines_before = lines,
+            .time_ms = now_ms,
+            .starts_line = true,
+        };
+        rc = write_record(ix, &r);
+    } else if (records == 0 || base - ix->last_offset >= STORE_INDEX_SPAN) {
+        const struct store_index_record r = {
+            .offset = base,
+            .lines_before = lines,
+            .time_ms = now_ms,
+            .starts_line = ix->at_line_start,
+        };
+        rc = write_record(ix, &r);
+    }
+    ix->at_line_start = buf[len - 1] == '\n';
+    atomic_store_explicit(&ix->lines, lines + starts, memory_order_release);
+    return rc;
+}
+
+uint64_t store_index_lines(const struct store_index *ix)
+{
+    return atomic_load_explicit(&ix->lines, memory_order_acquire);
+}
+
+/* The last record with lines_before <= k (binary search). Returns 0 and
+ * *ret, or -ENOENT when there is none. */
+static int find_record(const struct store_index *ix, uint64_t k,
+                       struct store_index_record *ret)
+{
+    uint64_t lo = 0;
+    uint64_t hi = atomic_load_explicit(&ix->records, memory_order_acquire);
+    bool found = false;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        struct store_index_record r;
+        int rc = read_record(ix->fd, mid, &r);
+        if (rc != 0)
+            return rc;
+        if (r.lines_before <= k) {
+            *ret = r;
+            found = true;
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return found ? 0 : -ENOENT;
+}
+
+int store_index_line_offset(const struct store_index *ix, int data_fd,
+                            uint64_t data_len, uint64_t k, uint64_t *ret)
+{
+    if (k >= store_index_lines(ix))
+        return -ERANGE;
+    struct store_index_record r = {.starts_line = true};
+    int rc = find_record(ix, k, &r);
+    if (rc != 0 && rc != -ENOENT)
+        return rc;
+
+    uint64_t cur = r.lines_before;
+    if (r.starts_line) {
+        if (cur == k) {
+            *ret = r.offset;
+            return 0;
+        }
+        cur++;
+    }
+    char buf[SCAN_BLOCK];
+    uint64_t off = r.offset;
+    while (off < data_len) {
+        size_t want =
+            data_len - off < SCAN_BLOCK ? (size_t)(data_len - off) : SCAN_BLOCK;
+        ssize_t n = pread(data_fd, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        const char *p = buf, *end = buf + n;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (nl == NULL)
+                break;
+            uint64_t start = off + (uint64_t)(nl - buf) + 1;
+            if (start >= data_len)
+                return -ERANGE;
+            if (cur == k) {
+                *ret = start;
+                return 0;
+            }
+            cur++;
+            p = nl + 1;
+        }
+        off += (uint64_t)n;
+    }
+    return -ERANGE;
+}
+
+/* Rescans data[from, data_len) into the index (recovery). */
+static int rescan(struct store_index *ix, int data_fd, uint64_t from,
+                  uint64_t data_len, uint64_t now_ms)
+{
+    char buf[SCAN_BLOCK];
+    uint64_t off = from;
+    while (off < data_len) {
+        size_t want =
+            data_len - off < SCAN_BLOCK ? (size_t)(data_len - off) : SCAN_BLOCK;
+        ssize_t n = pread(data_fd, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        int rc = store_index_append(ix, off, buf, (size_t)n, now_ms);
+        if (rc != 0)
+            return rc;
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+int store_index_open(struct store_index *ix, const char *path, int data_fd,
+                     uint64_t data_len, uint64_t now_ms)
+{
+    int rc = 0;
+    memset(ix, 0, sizeof(*ix));
+    ix->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (ix->fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(ix->fd, &st) != 0)
+        goto fail_errno;
+
+    /* Keep the longest prefix of whole, consistent records. */
+    uint64_t n = (uint64_t)st.st_size / STORE_INDEX_RECORD;
+    uint64_t good = 0;
+    struct store_index_record prev = {0}, r;
+    for (uint64_t i = 0; i < n; i++) {
+        if (read_record(ix->fd, i, &r) != 0)
+            break;
+        bool ok = r.offset < data_len &&
+                  (i == 0 || (r.offset > prev.offset &&
+                              r.lines_before >= prev.lines_before));
+        if (!ok)
+            break;
+        prev = r;
+        good = i + 1;
+    }
+    if (ftruncate(ix->fd, (off_t)(good * STORE_INDEX_RECORD)) != 0)
+        goto fail_errno;
+    atomic_store(&ix->records, good);
+
+    /* Restore the running state from the last good record, then rescan
+     * the data after it (at most one span plus one append). */
+    uint64_t from = 0;
+    if (good > 0) {
+        ix->last_offset = prev.offset;
+        ix->last_time_ms = prev.time_ms;
+        atomic_store(&ix->lines, prev.lines_before);
+        ix->at_line_start = prev.starts_line;
+        from = prev.offset;
+        /* Re-feed from the record's offset without writing a duplicate:
+         * the record is in the same millisecond unless time moved. */
+        ix->last_time_ms = now_ms;
+    } else {
+        atomic_store(&ix->lines, 0);
+        ix->at_line_start = true;
+    }
+    rc = rescan(ix, data_fd, from, data_len, now_ms);
+    if (rc != 0)
+        goto fail;
+    return 0;
+
+fail_errno:
+    rc = -errno;
+fail:
+    close(ix->fd);
+    ix->fd = -1;
+    return rc;
+}
+
+void store_index_close(struct store_index *ix)
+{
+    if (ix->fd >= 0)
+        close(ix->fd);
+    ix->fd = -1;
+}

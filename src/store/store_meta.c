@@ -1,0 +1,173 @@
+/* store_meta: stream metadata files (see store_meta.h). */
+#include "store/store_meta.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core_num.h"
+
+#define META_HEADER "livelog-meta 1"
+
+static const char *const state_names[] = {
+    [STORE_PENDING] = "pending",
+    [STORE_LIVE] = "live",
+    [STORE_COMPLETE] = "complete",
+    [STORE_INTERRUPTED] = "interrupted",
+};
+
+int store_meta_format(const struct store_meta *m, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap,
+                     META_HEADER "\nname %.*s\nstate %s\ncreated_ms %" PRIu64
+                                 "\ncompleted_ms %" PRIu64 "\n",
+                     (int)m->name_len, m->name, state_names[m->state],
+                     m->created_ms, m->completed_ms);
+    if (n < 0 || (size_t)n >= cap)
+        return -ENOSPC;
+    return n;
+}
+
+static bool key_is(const char *line, size_t klen, const char *key)
+{
+    return strlen(key) == klen && memcmp(line, key, klen) == 0;
+}
+
+int store_meta_parse(const char *text, size_t len, struct store_meta *ret)
+{
+    struct store_meta m = {0};
+    bool have_name = false, have_state = false, have_created = false;
+    size_t hlen = sizeof(META_HEADER) - 1;
+    if (len < hlen + 1 || memcmp(text, META_HEADER "\n", hlen + 1) != 0)
+        return -EINVAL;
+
+    size_t pos = hlen + 1;
+    while (pos < len) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        if (nl == NULL)
+            return -EINVAL; /* a torn last line */
+        size_t llen = (size_t)(nl - line);
+        pos += llen + 1;
+        const char *sp = memchr(line, ' ', llen);
+        if (sp == NULL)
+            return -EINVAL;
+        size_t klen = (size_t)(sp - line);
+        const char *val = sp + 1;
+        size_t vlen = llen - klen - 1;
+
+        if (key_is(line, klen, "name")) {
+            if (store_name_check(val, vlen, NULL, 0) != 0)
+                return -EINVAL;
+            memcpy(m.name, val, vlen);
+            m.name[vlen] = '\0';
+            m.name_len = vlen;
+            have_name = true;
+        } else if (key_is(line, klen, "state")) {
+            bool found = false;
+            for (size_t i = 0; i < sizeof(state_names) / sizeof(*state_names);
+                 i++) {
+                if (strlen(state_names[i]) == vlen &&
+                    memcmp(state_names[i], val, vlen) == 0) {
+                    m.state = (enum store_state)i;
+                    found = true;
+                }
+            }
+            if (!found)
+                return -EINVAL;
+            have_state = true;
+        } else if (key_is(line, klen, "created_ms")) {
+            if (core_num_parse_u64(val, vlen, &m.created_ms) != 0)
+                return -EINVAL;
+            have_created = true;
+        } else if (key_is(line, klen, "completed_ms")) {
+            if (core_num_parse_u64(val, vlen, &m.completed_ms) != 0)
+                return -EINVAL;
+        }
+        /* Unknown keys are skipped: a newer livelog may add some. */
+    }
+    if (!have_name || !have_state || !have_created)
+        return -EINVAL;
+    *ret = m;
+    return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int store_meta_write(const char *dir, const struct store_meta *m, bool sync)
+{
+    char text[STORE_META_MAX];
+    int len = store_meta_format(m, text, sizeof(text));
+    if (len < 0)
+        return len;
+    char tmp[PATH_MAX], path[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s/meta.tmp", dir);
+    snprintf(path, sizeof(path), "%s/meta", dir);
+
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    int rc = write_all(fd, text, (size_t)len);
+    if (rc == 0 && sync && fsync(fd) != 0)
+        rc = -errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc == 0 && sync) {
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+            return -errno;
+        if (fsync(dfd) != 0)
+            rc = -errno;
+        close(dfd);
+    }
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
+
+int store_meta_read(const char *dir, struct store_meta *ret)
+{
+    char path[PATH_MAX], text[STORE_META_MAX];
+    snprintf(path, sizeof(path), "%s/meta", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, text + len, sizeof(text) - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = -errno;
+            close(fd);
+            return err;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len == sizeof(text)) {
+            close(fd);
+            return -EINVAL;
+        }
+    }
+    close(fd);
+    return store_meta_parse(text, len, ret);
+}
