@@ -32,7 +32,7 @@
 #define READ_TIMEOUT_S 60
 #define PROBE_INTERVAL_S 30
 #define WRITE_CONN_MEMORY (256 * 1024)
-#define READ_CONN_MEMORY (32 * 1024)
+#define READ_CONN_MEMORY (16 * 1024)
 
 static const char usage[] =
     "livelog: live logs for CI (drop-in for Taskcluster's livelog)\n"

@@ -250,8 +250,6 @@ int http_daemon_start(const struct http_listener_config *cfg,
                                         (intptr_t)cfg->max_connections, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
                                         (intptr_t)cfg->timeout_s, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                                        (intptr_t)cfg->conn_memory, NULL};
     opts[n++] =
         (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL};
     if (threads > 1)
@@ -272,9 +270,10 @@ int http_daemon_start(const struct http_listener_config *cfg,
 
     /* The logger goes first so that every message of the start-up is
      * routed (libmicrohttpd warns otherwise). */
-    d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, d,
-                              MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, d,
-                              MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    d->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, d, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_logger, d, MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory,
+        MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (d->mhd == NULL) {
         rc = cfg->tls_cert != NULL ? -EIO : -EADDRINUSE;
         goto fail;

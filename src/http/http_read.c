@@ -17,6 +17,7 @@
 #include "http/http_range.h"
 #include "http/http_respond.h"
 #include "log/log.h"
+#include "stream/stream_waker.h"
 
 /* libmicrohttpd copies chunked bodies through the connection's own
  * buffer; this block is only used for HTTP/1.0 clients and known-size
@@ -35,6 +36,7 @@ struct reader {
     uint64_t start; /* absolute offset of the response's first byte    */
     uint64_t end;   /* absolute end (exclusive); UINT64_MAX: follow     */
     uint64_t sent;  /* bytes handed to libmicrohttpd so far            */
+    uint64_t probe; /* the idle-probe round this reader last checked   */
     struct stream_waiter waiter;
 };
 
@@ -63,7 +65,8 @@ static void reader_wake(struct stream_waiter *w)
 }
 
 /* True when the client has closed its side: libmicrohttpd does not watch
- * a suspended connection, so a reader checks before parking again. */
+ * a suspended connection, so a reader woken by an idle-probe round checks
+ * before parking again (one recv per follower per round, not per park). */
 static bool peer_gone(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
@@ -117,8 +120,14 @@ static ssize_t reader_read(void *cls, uint64_t pos, char *buf, size_t max)
             return r->end == UINT64_MAX ? MHD_CONTENT_READER_END_OF_STREAM
                                         : MHD_CONTENT_READER_END_WITH_ERROR;
         }
-        if (stream_is_closing(r->stream) || peer_gone(r->conn))
+        if (stream_is_closing(r->stream))
             return MHD_CONTENT_READER_END_WITH_ERROR;
+        uint64_t round = stream_waker_probe_round();
+        if (round != r->probe) {
+            r->probe = round;
+            if (peer_gone(r->conn))
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
         if (stream_park(r->stream, &r->waiter, len, st, reader_park))
             return 0;
     }
@@ -147,6 +156,7 @@ static struct MHD_Response *live_response(struct http_request *req,
     r->end = end;
     r->waiter.cls = r;
     r->waiter.wake = reader_wake;
+    r->probe = stream_waker_probe_round();
     uint64_t size = end == UINT64_MAX ? MHD_SIZE_UNKNOWN : end - start;
     size_t block = end == UINT64_MAX ? FOLLOW_BLOCK : RANGE_BLOCK;
     struct MHD_Response *resp = MHD_create_response_from_callback(

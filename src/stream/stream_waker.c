@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
@@ -76,8 +77,16 @@ static uint64_t run_schedule(uint64_t now)
     return next;
 }
 
+static _Atomic uint64_t probe_rounds;
+
+uint64_t stream_waker_probe_round(void)
+{
+    return atomic_load_explicit(&probe_rounds, memory_order_acquire);
+}
+
 static void run_probe(uint64_t now)
 {
+    atomic_fetch_add_explicit(&probe_rounds, 1, memory_order_release);
     for (size_t i = 0; i < W.nregistered; i++)
         stream_wake_all(W.registered[i]);
     W.next_probe_ns = now + W.probe_interval_ns;

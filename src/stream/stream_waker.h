@@ -27,6 +27,10 @@ void stream_waker_stop(void);
 void stream_waker_register(struct stream *s);
 void stream_waker_forget(struct stream *s);
 
+/* The number of idle-probe rounds run so far. A follower woken by a
+ * round checks whether its client hung up; others need not. */
+uint64_t stream_waker_probe_round(void);
+
 /* Asks the waker to look at s at or before `due_ns` (monotonic). */
 void stream_waker_schedule(struct stream *s, uint64_t due_ns);
 
