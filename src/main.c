@@ -1,9 +1,14 @@
-/* main: the `livelog` binary. Picks the verb; today the only one is the
- * Taskcluster drop-in (no verb). Exit codes are listed in dropin.h and
- * docs/OPERATIONS.md. */
+/* main: the `livelog` binary. Picks the verb: no verb (or only flags) is
+ * the Taskcluster drop-in; `serve`, `put` and `tail` are the service and
+ * its clients. Exit codes are documented in docs/OPERATIONS.md. */
+#include <string.h>
+
 #include "dropin.h"
+#include "serve.h"
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "serve") == 0)
+        return serve_main(argc - 1, argv + 1);
     return dropin_main(argc, argv);
 }

@@ -252,6 +252,9 @@ int http_daemon_start(const struct http_listener_config *cfg,
                                         (intptr_t)cfg->timeout_s, NULL};
     opts[n++] =
         (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096, NULL};
+    if (cfg->unescape != NULL)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK,
+                                            (intptr_t)cfg->unescape, NULL};
     if (threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
                                             (intptr_t)threads, NULL};

@@ -36,6 +36,8 @@ struct http_listener_config {
     size_t conn_memory;     /* per-connection buffer memory, bytes        */
     http_handler_fn handler;
     void *handler_cls;
+    /* Decoder of %XX in URLs and arguments; NULL: libmicrohttpd's own. */
+    size_t (*unescape)(void *cls, struct MHD_Connection *c, char *s);
 };
 
 /* The GnuTLS priority string used when none is configured: TLS 1.2 and

@@ -214,24 +214,28 @@ static bool park_request(struct http_request *req, struct stream *s,
     return stream_park(s, &req->waiter, len, st, request_park);
 }
 
-static void add_read_headers(struct MHD_Response *resp, enum store_state st)
+static void add_read_headers(struct MHD_Response *resp, struct stream *s,
+                             enum store_state st)
 {
+    char len[24];
+    snprintf(len, sizeof(len), "%" PRIu64, store_stream_length(s->store));
     http_respond_base_headers(resp);
+    MHD_add_response_header(resp, "Upload-Offset", len);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     MHD_add_response_header(resp, "Livelog-State", store_stream_state_name(st));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "Transfer-Encoding, Content-Range, "
-                            "Accept-Ranges, Livelog-State");
+                            "Accept-Ranges, Livelog-State, Upload-Offset");
 }
 
-static enum MHD_Result answer(struct http_request *req, unsigned int status,
-                              struct MHD_Response *resp, enum store_state st,
-                              const char *content_range)
+static enum MHD_Result answer(struct http_request *req, struct stream *s,
+                              unsigned int status, struct MHD_Response *resp,
+                              enum store_state st, const char *content_range)
 {
     if (resp == NULL)
         return MHD_NO;
-    add_read_headers(resp, st);
+    add_read_headers(resp, s, st);
     if (content_range != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE,
                                 content_range);
@@ -245,19 +249,20 @@ static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
 {
     char cr[96];
     if (range == NULL)
-        return answer(req, MHD_HTTP_OK, stored_response(s, 0, len), st, NULL);
+        return answer(req, s, MHD_HTTP_OK, stored_response(s, 0, len), st,
+                      NULL);
 
     uint64_t start, end;
     if (http_range_resolve(range, len, &start, &end) != 0) {
         snprintf(cr, sizeof(cr), "bytes */%" PRIu64, len);
         struct MHD_Response *resp = MHD_create_response_from_buffer(
             0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        return answer(req, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp, st, cr);
+        return answer(req, s, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp, st, cr);
     }
     snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
              end - 1, len);
-    return answer(req, MHD_HTTP_PARTIAL_CONTENT, stored_response(s, start, end),
-                  st, cr);
+    return answer(req, s, MHD_HTTP_PARTIAL_CONTENT,
+                  stored_response(s, start, end), st, cr);
 }
 
 /* A live log: the complete length is unknown ("*"). */
@@ -270,9 +275,9 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
 
     if (range == NULL) {
         if (!follow)
-            return answer(req, MHD_HTTP_OK, stored_response(s, 0, len), st,
+            return answer(req, s, MHD_HTTP_OK, stored_response(s, 0, len), st,
                           NULL);
-        return answer(req, MHD_HTTP_OK, live_response(req, s, 0, UINT64_MAX),
+        return answer(req, s, MHD_HTTP_OK, live_response(req, s, 0, UINT64_MAX),
                       st, NULL);
     }
     if (range->kind == HTTP_RANGE_BOUNDED) {
@@ -282,7 +287,7 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
         struct MHD_Response *resp =
             end <= len ? stored_response(s, range->first, end)
                        : live_response(req, s, range->first, end);
-        return answer(req, MHD_HTTP_PARTIAL_CONTENT, resp, st, cr);
+        return answer(req, s, MHD_HTTP_PARTIAL_CONTENT, resp, st, cr);
     }
     if (range->kind == HTTP_RANGE_FROM)
         start = range->first;
@@ -292,14 +297,14 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
     if (follow) {
         snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*", start,
                  HTTP_READ_LIVE_LAST);
-        return answer(req, MHD_HTTP_PARTIAL_CONTENT,
+        return answer(req, s, MHD_HTTP_PARTIAL_CONTENT,
                       live_response(req, s, start, UINT64_MAX), st, cr);
     }
     /* Not following: what is there now (start < len is guaranteed by
      * the caller, which waits for the bytes otherwise). */
     snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*", start, len - 1);
-    return answer(req, MHD_HTTP_PARTIAL_CONTENT, stored_response(s, start, len),
-                  st, cr);
+    return answer(req, s, MHD_HTTP_PARTIAL_CONTENT,
+                  stored_response(s, start, len), st, cr);
 }
 
 enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
@@ -313,6 +318,11 @@ enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
             n++;
         if (http_range_parse(opt->range, n, &parsed) == 0)
             range = &parsed;
+    }
+    if (range == NULL && opt->from_set) {
+        parsed =
+            (struct http_range){.kind = HTTP_RANGE_FROM, .first = opt->from};
+        range = &parsed;
     }
 
     for (;;) {

@@ -28,9 +28,11 @@
 #define HTTP_READ_LIVE_LAST UINT64_C(9007199254740991)
 
 struct http_read_options {
-    bool follow;             /* keep the response open while live        */
-    bool head;               /* HEAD: headers only                       */
-    const char *range;       /* the Range header value, or NULL          */
+    bool follow;       /* keep the response open while live        */
+    bool head;         /* HEAD: headers only                       */
+    const char *range; /* the Range header value, or NULL          */
+    bool from_set;     /* start at `from` (?tail=N) unless Range   */
+    uint64_t from;
     uint64_t writer_wait_ns; /* how long a GET waits for a first writer  */
 };
 

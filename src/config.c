@@ -1,0 +1,299 @@
+/* config: the table of `livelog serve` settings (see config.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core_num.h"
+
+enum opt_type {
+    OPT_PATH,
+    OPT_ADDR_WRITE,
+    OPT_ADDR_READ,
+    OPT_SECRET,
+    OPT_LEVEL,
+    OPT_FORMAT,
+    OPT_FSYNC,
+    OPT_UINT,
+    OPT_SIZE,
+};
+
+struct opt {
+    const char *flag; /* without the leading "--" */
+    const char *env;
+    const char *def;
+    enum opt_type type;
+    size_t offset; /* into struct serve_config */
+    size_t cap;    /* for strings */
+    uint64_t min, max;
+    const char *help;
+};
+
+#define STR(f)                                                                 \
+    offsetof(struct serve_config, f), sizeof(((struct serve_config *)0)->f)
+#define NUM(f) offsetof(struct serve_config, f), 0
+
+static const struct opt opts[] = {
+    {"data-dir", "LIVELOG_DATA_DIR", "/var/lib/livelog", OPT_PATH,
+     STR(data_dir), 0, 0, "where streams live"},
+    {"write-addr", "LIVELOG_WRITE_ADDR", "127.0.0.1:60022", OPT_ADDR_WRITE,
+     NUM(write_port), 0, 0, "write listener (PUT, PATCH, HEAD, DELETE)"},
+    {"read-addr", "LIVELOG_READ_ADDR", "0.0.0.0:60023", OPT_ADDR_READ,
+     NUM(read_port), 0, 0, "read listener (GET, HEAD, listing)"},
+    {"tls-cert", "LIVELOG_TLS_CERT", "", OPT_PATH, STR(tls_cert), 0, 0,
+     "PEM certificate: HTTPS on the read listener"},
+    {"tls-key", "LIVELOG_TLS_KEY", "", OPT_PATH, STR(tls_key), 0, 0,
+     "PEM private key for --tls-cert"},
+    {"read-token", "LIVELOG_READ_TOKEN", "", OPT_SECRET, STR(read_token), 0, 0,
+     "bearer secret that reads private streams"},
+    {"log-level", "LIVELOG_LOG_LEVEL", "info", OPT_LEVEL, NUM(log_level), 0, 0,
+     "fatal, error, warning, info, debug or trace"},
+    {"log-format", "LIVELOG_LOG_FORMAT", "json", OPT_FORMAT, NUM(log_format), 0,
+     0, "json or console"},
+    {"fsync", "LIVELOG_FSYNC", "interval", OPT_FSYNC, NUM(fsync), 0, 0,
+     "always, interval or never (docs/OPERATIONS.md)"},
+    {"fsync-interval", "LIVELOG_FSYNC_INTERVAL", "1000", OPT_UINT,
+     NUM(fsync_interval_ms), 1, 3600000, "ms between syncs in interval mode"},
+    {"writer-wait", "LIVELOG_WRITER_WAIT", "60", OPT_UINT, NUM(writer_wait_s),
+     0, 86400, "s a GET of a missing name waits for its writer"},
+    {"max-streams", "LIVELOG_MAX_STREAMS", "100000", OPT_UINT, NUM(max_streams),
+     1, 100000000, "streams held at once"},
+    {"max-stream-bytes", "LIVELOG_MAX_STREAM_BYTES", "4G", OPT_SIZE,
+     NUM(max_stream_bytes), 1, UINT64_MAX, "bytes per stream (413 beyond)"},
+    {"max-total-bytes", "LIVELOG_MAX_TOTAL_BYTES", "0", OPT_SIZE,
+     NUM(max_total_bytes), 0, UINT64_MAX,
+     "bytes of all streams (507 beyond); 0: only the disk"},
+    {"retention", "LIVELOG_RETENTION", "604800", OPT_UINT, NUM(retention_s), 0,
+     UINT64_MAX / 1000, "s completed streams are kept; 0: forever"},
+    {"max-connections", "LIVELOG_MAX_CONNECTIONS", "32768", OPT_UINT,
+     NUM(max_connections), 16, 1000000, "read listener connections"},
+    {"read-timeout", "LIVELOG_READ_TIMEOUT", "60", OPT_UINT,
+     NUM(read_timeout_s), 0, 86400,
+     "s idle timeout of read connections (followers never time out)"},
+};
+
+#define NOPTS (sizeof(opts) / sizeof(*opts))
+
+int config_parse_size(const char *text, uint64_t *ret)
+{
+    size_t len = strlen(text);
+    uint64_t mult = 1;
+    if (len > 0) {
+        switch (text[len - 1]) {
+        case 'K':
+        case 'k':
+            mult = UINT64_C(1) << 10;
+            break;
+        case 'M':
+        case 'm':
+            mult = UINT64_C(1) << 20;
+            break;
+        case 'G':
+        case 'g':
+            mult = UINT64_C(1) << 30;
+            break;
+        case 'T':
+        case 't':
+            mult = UINT64_C(1) << 40;
+            break;
+        default:
+            break;
+        }
+    }
+    if (mult != 1)
+        len--;
+    uint64_t v = 0;
+    int rc = core_num_parse_u64(text, len, &v);
+    if (rc != 0)
+        return rc;
+    if (v > UINT64_MAX / mult)
+        return -ERANGE;
+    *ret = v * mult;
+    return 0;
+}
+
+int config_parse_addr(const char *text, char *host, size_t hcap,
+                      uint16_t *ret_port)
+{
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL || colon == text)
+        return -EINVAL;
+    const char *h = text;
+    size_t hlen = (size_t)(colon - text);
+    if (h[0] == '[') {
+        if (hlen < 3 || h[hlen - 1] != ']')
+            return -EINVAL;
+        h++;
+        hlen -= 2;
+    }
+    if (hlen == 0 || hlen >= hcap)
+        return -EINVAL;
+    uint64_t port = 0;
+    if (core_num_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 ||
+        port > 65535)
+        return -EINVAL;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    *ret_port = (uint16_t)port;
+    return 0;
+}
+
+static int set_string(struct serve_config *cfg, const struct opt *o,
+                      const char *v)
+{
+    char *dst = (char *)cfg + o->offset;
+    size_t n = strlen(v);
+    if (n >= o->cap)
+        return -EINVAL;
+    memcpy(dst, v, n + 1);
+    return 0;
+}
+
+static int apply(struct serve_config *cfg, const struct opt *o, const char *v)
+{
+    uint64_t u = 0;
+    int rc = 0;
+    switch (o->type) {
+    case OPT_PATH:
+    case OPT_SECRET:
+        return set_string(cfg, o, v);
+    case OPT_ADDR_WRITE:
+        return config_parse_addr(v, cfg->write_host, sizeof(cfg->write_host),
+                                 &cfg->write_port);
+    case OPT_ADDR_READ:
+        return config_parse_addr(v, cfg->read_host, sizeof(cfg->read_host),
+                                 &cfg->read_port);
+    case OPT_LEVEL:
+        return log_level_parse(v, &cfg->log_level);
+    case OPT_FORMAT:
+        if (strcmp(v, "json") == 0)
+            cfg->log_format = LOG_FORMAT_JSON;
+        else if (strcmp(v, "console") == 0)
+            cfg->log_format = LOG_FORMAT_CONSOLE;
+        else
+            return -EINVAL;
+        return 0;
+    case OPT_FSYNC:
+        if (strcmp(v, "always") == 0)
+            cfg->fsync = STORE_FSYNC_ALWAYS;
+        else if (strcmp(v, "interval") == 0)
+            cfg->fsync = STORE_FSYNC_INTERVAL;
+        else if (strcmp(v, "never") == 0)
+            cfg->fsync = STORE_FSYNC_NEVER;
+        else
+            return -EINVAL;
+        return 0;
+    case OPT_UINT:
+        rc = core_num_parse_u64(v, strlen(v), &u);
+        break;
+    case OPT_SIZE:
+        rc = config_parse_size(v, &u);
+        break;
+    }
+    if (rc != 0 || u < o->min || u > o->max)
+        return -EINVAL;
+    *(uint64_t *)((char *)cfg + o->offset) = u;
+    return 0;
+}
+
+static const char *what_it_takes(const struct opt *o)
+{
+    switch (o->type) {
+    case OPT_PATH:
+        return "a path";
+    case OPT_SECRET:
+        return "a secret of at most 1023 bytes";
+    case OPT_ADDR_WRITE:
+    case OPT_ADDR_READ:
+        return "HOST:PORT with an IPv4 or [IPv6] literal and a port 0-65535";
+    case OPT_LEVEL:
+        return "fatal, error, warning, info, debug or trace";
+    case OPT_FORMAT:
+        return "json or console";
+    case OPT_FSYNC:
+        return "always, interval or never";
+    case OPT_UINT:
+        return "a whole number in its range (see --help)";
+    case OPT_SIZE:
+        return "a size such as 4096, 64K, 512M or 4G";
+    }
+    return "a valid value";
+}
+
+static void print_help(FILE *out)
+{
+    fputs("Usage: livelog serve [--FLAG VALUE]...\n\n"
+          "The multi-stream live log service. Flags win over the "
+          "environment,\nwhich wins over the defaults.\n\n",
+          out);
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *o = &opts[i];
+        fprintf(out, "  --%-17s %-25s %s (default: %s)\n", o->flag, o->env,
+                o->help,
+                o->type == OPT_SECRET ? "none"
+                : o->def[0] == '\0'   ? "none"
+                                      : o->def);
+    }
+}
+
+int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
+                       FILE *out, char *err, size_t cap)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < NOPTS; i++) {
+        if (apply(cfg, &opts[i], opts[i].def) != 0) {
+            snprintf(err, cap, "bad built-in default for --%s", opts[i].flag);
+            return -EINVAL;
+        }
+    }
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *v = getenv(opts[i].env);
+        if (v == NULL || v[0] == '\0')
+            continue;
+        if (apply(cfg, &opts[i], v) != 0) {
+            snprintf(err, cap, "%s wants %s", opts[i].env,
+                     what_it_takes(&opts[i]));
+            return -EINVAL;
+        }
+    }
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            print_help(out);
+            return 1;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            snprintf(err, cap, "unexpected argument '%s' (see --help)", arg);
+            return -EINVAL;
+        }
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
+        const struct opt *o = NULL;
+        for (size_t i = 0; i < NOPTS; i++)
+            if (strlen(opts[i].flag) == nlen &&
+                strncmp(opts[i].flag, name, nlen) == 0)
+                o = &opts[i];
+        if (o == NULL) {
+            snprintf(err, cap, "unknown flag '%.*s' (see --help)",
+                     (int)(nlen + 2), arg);
+            return -EINVAL;
+        }
+        const char *v = eq != NULL ? eq + 1 : (a + 1 < argc ? argv[++a] : NULL);
+        if (v == NULL) {
+            snprintf(err, cap, "--%s needs a value: %s", o->flag,
+                     what_it_takes(o));
+            return -EINVAL;
+        }
+        if (apply(cfg, o, v) != 0) {
+            snprintf(err, cap, "--%s wants %s", o->flag, what_it_takes(o));
+            return -EINVAL;
+        }
+    }
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+        snprintf(err, cap, "--tls-cert and --tls-key go together");
+        return -EINVAL;
+    }
+    return 0;
+}

@@ -1,0 +1,727 @@
+/* http_v1: the /v1 routes of `livelog serve` (contract in http_v1.h and
+ * docs/API.md). One per-request struct (v1_req) hangs off http_request
+ * for writers; readers need none. */
+#include "http/http_v1.h"
+
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth_compare.h"
+#include "core/core_clock.h"
+#include "core/core_json.h"
+#include "core/core_num.h"
+#include "http/http_read.h"
+#include "http/http_respond.h"
+#include "log/log.h"
+#include "store/store_name.h"
+
+#define PREFIX "/v1/logs/"
+#define PREFIX_LEN (sizeof(PREFIX) - 1)
+#define LIST_MAX 1000
+
+/* A writer's request (PUT or PATCH). */
+struct v1_req {
+    struct http_v1 *app;
+    struct stream *stream; /* referenced                           */
+    bool is_patch;
+    bool complete_at_end; /* Upload-Complete absent or ?1          */
+    bool has_digest;
+    unsigned char digest[32];
+    unsigned int error_status; /* set once an answer is decided      */
+    const char *error_msg;
+};
+
+/* ---- small helpers -------------------------------------------------- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t http_v1_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    size_t r = 0, w = 0;
+    while (s[r] != '\0') {
+        if (s[r] == '%' && hexval(s[r + 1]) >= 0 && hexval(s[r + 2]) >= 0) {
+            int v = hexval(s[r + 1]) * 16 + hexval(s[r + 2]);
+            if (v != 0) {
+                s[w++] = (char)v;
+                r += 3;
+                continue;
+            }
+        }
+        s[w++] = s[r++];
+    }
+    s[w] = '\0';
+    return w;
+}
+
+static const char *header(struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+/* Upload-Complete: absent -> true; "?1" -> true; "?0" -> false. */
+static int parse_complete(const char *v, bool *ret)
+{
+    if (v == NULL || strcmp(v, "?1") == 0) {
+        *ret = true;
+        return 0;
+    }
+    if (strcmp(v, "?0") == 0) {
+        *ret = false;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+/* Repr-Digest (RFC 9530): finds sha-256=:BASE64: in a dictionary.
+ * Returns 1 with the digest, 0 when no sha-256 member, -EINVAL when the
+ * sha-256 member is malformed. */
+static int parse_digest(const char *v, unsigned char out[32])
+{
+    if (v == NULL)
+        return 0;
+    const char *p = strstr(v, "sha-256=:");
+    if (p == NULL)
+        return 0;
+    p += 9;
+    const char *end = strchr(p, ':');
+    if (end == NULL)
+        return -EINVAL;
+    gnutls_datum_t in = {.data = (unsigned char *)(uintptr_t)p,
+                         .size = (unsigned int)(end - p)};
+    gnutls_datum_t dec = {0};
+    if (gnutls_base64_decode2(&in, &dec) != 0)
+        return -EINVAL;
+    int rc = dec.size == 32 ? 1 : -EINVAL;
+    if (rc == 1)
+        memcpy(out, dec.data, 32);
+    gnutls_free(dec.data);
+    return rc;
+}
+
+static void add_offset_headers(struct MHD_Response *resp, struct stream *s,
+                               bool durable)
+{
+    char len[24];
+    uint64_t n = durable ? store_stream_durable(s->store)
+                         : store_stream_length(s->store);
+    snprintf(len, sizeof(len), "%" PRIu64, n);
+    MHD_add_response_header(resp, "Upload-Offset", len);
+    MHD_add_response_header(
+        resp, "Livelog-State",
+        store_stream_state_name(store_stream_state(s->store)));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+}
+
+static enum MHD_Result respond_stream(struct http_request *req,
+                                      unsigned int status, struct stream *s,
+                                      const char *text, bool durable)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return MHD_NO;
+    http_respond_base_headers(resp);
+    add_offset_headers(resp, s, durable);
+    return http_respond_queue(req->conn, status, resp);
+}
+
+static enum MHD_Result bad_name(struct http_request *req, const char *name)
+{
+    char msg[256];
+    store_name_check(name, strlen(name), msg, sizeof(msg) - 1);
+    size_t n = strlen(msg);
+    msg[n] = '\n';
+    msg[n + 1] = '\0';
+    return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST, msg);
+}
+
+static bool authorized(struct http_v1 *app, struct http_request *req)
+{
+    if (app->read_token == NULL)
+        return false;
+    const char *auth = header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
+        return false;
+    return auth_compare_secret(auth + 7, strlen(auth + 7), app->read_token,
+                               app->read_token_len);
+}
+
+static enum MHD_Result unauthorized(struct http_request *req)
+{
+    return http_respond_text_hdr(
+        req->conn, MHD_HTTP_UNAUTHORIZED,
+        "this log is private: send Authorization: Bearer <read token>\n",
+        MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"livelog\"");
+}
+
+/* ---- writers ---------------------------------------------------------- */
+
+static void writer_done(struct http_request *req,
+                        enum MHD_RequestTerminationCode code)
+{
+    struct v1_req *w = req->app;
+    if (w == NULL)
+        return;
+    struct stream *s = w->stream;
+    if (s != NULL && req->writing != NULL) {
+        if (!req->body_done && w->error_status == 0) {
+            stream_set_state(s, STORE_INTERRUPTED);
+            size_t len = 0;
+            const char *name = store_stream_name(s->store, &len);
+            log_warning(LOGC_HTTP,
+                        "writer disconnected before the end of its body",
+                        LF_STRN("name", name, len), LF_STR("action", "UPDATE"),
+                        LF_U64("length", store_stream_length(s->store)),
+                        LF_I64("termination", (int64_t)code));
+        }
+        stream_release_writer(s);
+    }
+    stream_unref(s);
+    free(w);
+    req->app = NULL;
+}
+
+/* Appends one call's data, within the limits. Returns 0 or sets
+ * w->error_status (the caller answers). */
+static void append_data(struct http_request *req, struct v1_req *w,
+                        const char *data, size_t size)
+{
+    uint64_t room = 0;
+    size_t take = size;
+    int rc = stream_registry_admit(w->app->registry, w->stream, size, &room);
+    if (rc == -EFBIG) {
+        take = (size_t)room;
+        w->error_status = MHD_HTTP_CONTENT_TOO_LARGE;
+        w->error_msg = "the log reached --max-stream-bytes; the bytes "
+                       "before the limit are kept\n";
+    } else if (rc == -ENOSPC) {
+        take = 0;
+        w->error_status = MHD_HTTP_INSUFFICIENT_STORAGE;
+        w->error_msg = "the server reached --max-total-bytes; nothing "
+                       "after the last acknowledged byte was stored\n";
+    }
+    if (take > 0) {
+        rc = stream_append(w->stream, data, take);
+        if (rc != 0) {
+            w->error_status = http_respond_status_for_errno(rc, &w->error_msg);
+            log_warning(LOGC_STORE, "appending to the log failed",
+                        LF_I64("errno", -rc), LF_U64("bytes", take));
+            return;
+        }
+        stream_registry_account(w->app->registry, take);
+        req->bytes_in += take;
+    }
+}
+
+/* The body has ended cleanly: complete (after the digest check) or not. */
+static enum MHD_Result finish_body(struct http_request *req, struct v1_req *w)
+{
+    struct stream *s = w->stream;
+    size_t nlen = 0;
+    const char *name = store_stream_name(s->store, &nlen);
+    if (w->app->sync_before_ack) {
+        int rc = store_stream_sync(s->store);
+        if (rc != 0) {
+            const char *msg = NULL;
+            unsigned int st = http_respond_status_for_errno(rc, &msg);
+            stream_set_state(s, STORE_INTERRUPTED);
+            return respond_stream(req, st, s, msg, true);
+        }
+    }
+    if (w->complete_at_end && w->has_digest) {
+        unsigned char got[32];
+        uint64_t len = store_stream_length(s->store);
+        int rc = store_stream_sha256(s->store, len, got);
+        if (rc != 0 || memcmp(got, w->digest, 32) != 0) {
+            stream_set_state(s, STORE_INTERRUPTED);
+            log_warning(LOGC_HTTP, "Repr-Digest does not match the stream",
+                        LF_STRN("name", name, nlen), LF_U64("length", len));
+            return respond_stream(req, MHD_HTTP_BAD_REQUEST, s,
+                                  "Repr-Digest does not match the SHA-256 "
+                                  "of the stored log; it is not complete\n",
+                                  w->app->sync_before_ack);
+        }
+    }
+    if (w->complete_at_end) {
+        stream_set_state(s, STORE_COMPLETE);
+        log_info(LOGC_HTTP, "stream complete", LF_STRN("name", name, nlen),
+                 LF_STR("action", "UPDATE"),
+                 LF_U64("length", store_stream_length(s->store)));
+    }
+    if (w->is_patch)
+        return respond_stream(req, MHD_HTTP_NO_CONTENT, s, "",
+                              w->app->sync_before_ack);
+    char loc[STORE_NAME_MAX + PREFIX_LEN + 1];
+    snprintf(loc, sizeof(loc), PREFIX "%.*s", (int)nlen, name);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+        return MHD_NO;
+    http_respond_base_headers(resp);
+    add_offset_headers(resp, s, w->app->sync_before_ack);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+    return http_respond_queue(req->conn, MHD_HTTP_CREATED, resp);
+}
+
+/* Continues a writer's request (second and later calls). */
+static enum MHD_Result continue_writer(struct http_request *req,
+                                       const char *data, size_t *size)
+{
+    struct v1_req *w = req->app;
+    if (*size > 0) {
+        if (w->error_status == 0)
+            append_data(req, w, data, *size);
+        *size = 0;
+        if (w->error_status == 0)
+            return MHD_YES;
+        /* Refuse now: libmicrohttpd closes the connection after this
+         * answer, so the rest of the body is never read. */
+        stream_set_state(w->stream, STORE_INTERRUPTED);
+        return respond_stream(req, w->error_status, w->stream, w->error_msg,
+                              false);
+    }
+    req->body_done = true;
+    return finish_body(req, w);
+}
+
+static struct v1_req *writer_state(struct http_v1 *app,
+                                   struct http_request *req, bool patch)
+{
+    struct v1_req *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    w->app = app;
+    w->is_patch = patch;
+    req->app = w;
+    req->on_complete = writer_done;
+    return w;
+}
+
+/* Parses the headers common to PUT and PATCH. Returns NULL or the
+ * message of a 400. */
+static const char *writer_headers(struct http_request *req, struct v1_req *w)
+{
+    if (parse_complete(header(req, "Upload-Complete"), &w->complete_at_end) !=
+        0)
+        return "Upload-Complete must be ?0 or ?1\n";
+    int rc = parse_digest(header(req, "Repr-Digest"), w->digest);
+    if (rc < 0)
+        return "Repr-Digest: the sha-256 member must be :BASE64: of 32 "
+               "bytes\n";
+    w->has_digest = rc == 1;
+    return NULL;
+}
+
+static enum MHD_Result start_put(struct http_v1 *app, struct http_request *req,
+                                 const char *name)
+{
+    struct v1_req *w = writer_state(app, req, false);
+    if (w == NULL)
+        return MHD_NO;
+    const char *err = writer_headers(req, w);
+    if (err != NULL)
+        return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST, err);
+    size_t len = strlen(name);
+    struct stream *s = NULL;
+    int rc = stream_registry_create(app->registry, name, len, &s);
+    if (rc == -EEXIST) {
+        enum MHD_Result r = respond_stream(
+            req, MHD_HTTP_CONFLICT, s,
+            store_stream_state(s->store) == STORE_COMPLETE
+                ? "this log exists and is complete\n"
+                : "this log exists: resume it with PATCH and the "
+                  "Upload-Offset of a HEAD\n",
+            false);
+        stream_unref(s);
+        return r;
+    }
+    if (rc == -EMFILE)
+        return http_respond_text(req->conn, MHD_HTTP_INSUFFICIENT_STORAGE,
+                                 "the server holds --max-streams logs "
+                                 "already\n");
+    if (rc != 0) {
+        const char *msg = NULL;
+        unsigned int st = http_respond_status_for_errno(rc, &msg);
+        log_warning(LOGC_STORE, "creating a stream failed",
+                    LF_STRN("name", name, len), LF_I64("errno", -rc));
+        return http_respond_text(req->conn, st, msg);
+    }
+    w->stream = s;
+    stream_claim_writer(s);
+    req->writing = s;
+    log_info(LOGC_HTTP, "stream opened", LF_STRN("name", name, len),
+             LF_STR("action", "ADD"),
+             LF_BOOL("public", store_name_is_public(name, len)));
+    return MHD_YES;
+}
+
+static enum MHD_Result start_patch(struct http_v1 *app,
+                                   struct http_request *req, const char *name)
+{
+    struct v1_req *w = writer_state(app, req, true);
+    if (w == NULL)
+        return MHD_NO;
+    const char *err = writer_headers(req, w);
+    if (err != NULL)
+        return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST, err);
+    const char *off_text = header(req, "Upload-Offset");
+    uint64_t off = 0;
+    if (off_text == NULL ||
+        core_num_parse_u64(off_text, strlen(off_text), &off) != 0)
+        return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST,
+                                 "PATCH needs Upload-Offset: the committed "
+                                 "length (ask HEAD)\n");
+    size_t len = strlen(name);
+    struct stream *s = stream_registry_get(app->registry, name, len);
+    if (s == NULL)
+        return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
+                                 "no such log: create it with PUT\n");
+    w->stream = s;
+    if (store_stream_state(s->store) == STORE_COMPLETE)
+        return respond_stream(req, MHD_HTTP_CONFLICT, s,
+                              "this log is complete\n", false);
+    if (!stream_claim_writer(s))
+        return respond_stream(req, MHD_HTTP_CONFLICT, s,
+                              "another writer is appending to this log\n",
+                              false);
+    req->writing = s;
+    if (off != store_stream_length(s->store)) {
+        stream_release_writer(s);
+        req->writing = NULL;
+        return respond_stream(req, MHD_HTTP_CONFLICT, s,
+                              "Upload-Offset is not the committed length; "
+                              "resume from the Upload-Offset of this "
+                              "answer\n",
+                              false);
+    }
+    if (store_stream_state(s->store) != STORE_LIVE) {
+        stream_set_state(s, STORE_LIVE);
+        log_info(LOGC_HTTP, "writer resumed", LF_STRN("name", name, len),
+                 LF_STR("action", "UPDATE"), LF_U64("offset", off));
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result do_delete(struct http_v1 *app, struct http_request *req,
+                                 const char *name)
+{
+    size_t len = strlen(name);
+    struct stream *s = stream_registry_get(app->registry, name, len);
+    if (s == NULL)
+        return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
+                                 "no such log\n");
+    int rc = stream_registry_delete(app->registry, s);
+    stream_unref(s);
+    if (rc == -EBUSY)
+        return http_respond_text(req->conn, MHD_HTTP_CONFLICT,
+                                 "a writer is appending to this log; "
+                                 "delete it when the writer is done\n");
+    if (rc == -ENOENT)
+        return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
+                                 "no such log\n");
+    log_info(LOGC_HTTP, "stream deleted", LF_STRN("name", name, len),
+             LF_STR("action", "DELETE"));
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (resp != NULL)
+        http_respond_base_headers(resp);
+    return http_respond_queue(req->conn, MHD_HTTP_NO_CONTENT, resp);
+}
+
+static enum MHD_Result do_head_write(struct http_v1 *app,
+                                     struct http_request *req, const char *name)
+{
+    struct stream *s = stream_registry_get(app->registry, name, strlen(name));
+    if (s == NULL)
+        return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
+                                 "no such log\n");
+    enum MHD_Result r =
+        respond_stream(req, MHD_HTTP_OK, s, "", app->sync_before_ack);
+    stream_unref(s);
+    return r;
+}
+
+enum MHD_Result http_v1_on_write(void *cls, struct http_request *req,
+                                 const char *url, const char *method,
+                                 const char *data, size_t *size)
+{
+    struct http_v1 *app = cls;
+    if (req->app != NULL && req->writing != NULL)
+        return continue_writer(req, data, size);
+    if (req->app != NULL) {
+        *size = 0; /* an answer is queued; the rest is not read */
+        return MHD_YES;
+    }
+
+    bool put = strcmp(method, MHD_HTTP_METHOD_PUT) == 0;
+    bool patch = strcmp(method, MHD_HTTP_METHOD_PATCH) == 0;
+    if (!put && !patch && req->calls == 0)
+        return MHD_YES;
+    if (strcmp(url, "/healthz") == 0) {
+        req->route = "healthz";
+        return http_respond_text(req->conn, MHD_HTTP_OK, "ok\n");
+    }
+    if (strncmp(url, PREFIX, PREFIX_LEN) != 0) {
+        req->route = "not-found";
+        return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
+                                 "not found: logs are written at "
+                                 "/v1/logs/NAME\n");
+    }
+    const char *name = url + PREFIX_LEN;
+    req->route = "v1-log";
+    if (store_name_check(name, strlen(name), NULL, 0) != 0)
+        return bad_name(req, name);
+    if (put)
+        return start_put(app, req, name);
+    if (patch)
+        return start_patch(app, req, name);
+    if (strcmp(method, MHD_HTTP_METHOD_DELETE) == 0)
+        return do_delete(app, req, name);
+    if (strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+        return do_head_write(app, req, name);
+    return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                 "the write listener takes PUT, PATCH, "
+                                 "HEAD and DELETE; read on the read "
+                                 "listener\n",
+                                 MHD_HTTP_HEADER_ALLOW,
+                                 "PUT, PATCH, HEAD, DELETE");
+}
+
+/* ---- readers ---------------------------------------------------------- */
+
+struct list_ctx {
+    struct core_json j;
+    bool authorized;
+    bool first;
+};
+
+static void list_one(void *cls, struct stream *s)
+{
+    struct list_ctx *c = cls;
+    size_t len = 0;
+    const char *name = store_stream_name(s->store, &len);
+    bool pub = store_name_is_public(name, len);
+    if (!pub && !c->authorized)
+        return;
+    char ts[CORE_CLOCK_ISO_LEN + 1];
+    core_json_raw(&c->j,
+                  c->first ? "{\"name\":" : ",{\"name\":", c->first ? 8 : 9);
+    c->first = false;
+    core_json_str(&c->j, name, len, 64);
+    core_json_raw(&c->j, ",\"state\":\"", 10);
+    const char *st = store_stream_state_name(store_stream_state(s->store));
+    core_json_raw(&c->j, st, strlen(st));
+    core_json_raw(&c->j, "\",\"length\":", 11);
+    core_json_u64(&c->j, store_stream_length(s->store));
+    core_json_raw(&c->j, pub ? ",\"public\":true" : ",\"public\":false",
+                  pub ? 14 : 15);
+    core_clock_iso8601(store_stream_created_ms(s->store) * CORE_NS_PER_MS, ts,
+                       sizeof(ts));
+    core_json_raw(&c->j, ",\"created\":\"", 12);
+    core_json_raw(&c->j, ts, strlen(ts));
+    uint64_t done = store_stream_completed_ms(s->store);
+    if (done == 0) {
+        core_json_raw(&c->j, "\",\"completed\":null}", 19);
+    } else {
+        core_clock_iso8601(done * CORE_NS_PER_MS, ts, sizeof(ts));
+        core_json_raw(&c->j, "\",\"completed\":\"", 15);
+        core_json_raw(&c->j, ts, strlen(ts));
+        core_json_raw(&c->j, "\"}", 2);
+    }
+}
+
+static enum MHD_Result do_list(struct http_v1 *app, struct http_request *req)
+{
+    const char *prefix =
+        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "prefix");
+    const char *limit_text =
+        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "limit");
+    uint64_t limit = LIST_MAX;
+    if (limit_text != NULL &&
+        (core_num_parse_u64(limit_text, strlen(limit_text), &limit) != 0 ||
+         limit == 0 || limit > LIST_MAX))
+        return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST,
+                                 "limit must be a number from 1 to 1000\n");
+    if (prefix == NULL)
+        prefix = "";
+    size_t cap = 256 + (size_t)limit * (STORE_NAME_MAX * 6 + 160);
+    char *buf = malloc(cap);
+    if (buf == NULL)
+        return MHD_NO;
+    struct list_ctx c = {.authorized = authorized(app, req), .first = true};
+    core_json_init(&c.j, buf, cap);
+    core_json_raw(&c.j, "{\"logs\":[", 9);
+    bool truncated = false;
+    stream_registry_list(app->registry, prefix, strlen(prefix), (size_t)limit,
+                         list_one, &c, &truncated);
+    core_json_raw(&c.j,
+                  truncated ? "],\"truncated\":true}\n"
+                            : "],\"truncated\":false}\n",
+                  truncated ? 20 : 21);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(c.j.len, buf, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(buf);
+        return MHD_NO;
+    }
+    http_respond_base_headers(resp);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return http_respond_queue(req->conn, MHD_HTTP_OK, resp);
+}
+
+/* The lobby: a GET of a name that does not exist yet waits for it. */
+static void lobby_park(struct stream_waiter *w)
+{
+    struct http_request *req = w->cls;
+    MHD_suspend_connection(req->conn);
+}
+
+static void lobby_wake(struct stream_waiter *w)
+{
+    struct http_request *req = w->cls;
+    MHD_resume_connection(req->conn);
+}
+
+/* Parks req in the lobby unless a stream was created since the lobby
+ * showed `seen` (the registry appends one byte to the lobby per created
+ * stream, so its length counts creations). Returns 1 when parked, 0 when
+ * the caller should look the name up again, -1 when the wait is over. */
+static int wait_in_lobby(struct http_v1 *app, struct http_request *req,
+                         uint64_t seen)
+{
+    struct stream *lobby = stream_registry_lobby(app->registry);
+    uint64_t now = core_clock_mono_ns();
+    if (req->wait_deadline_ns == 0)
+        req->wait_deadline_ns = now + app->writer_wait_ns;
+    if (now >= req->wait_deadline_ns || stream_is_closing(lobby))
+        return -1;
+    req->parked_on = lobby;
+    req->waiter.cls = req;
+    req->waiter.wake = lobby_wake;
+    req->waiter.deadline_ns = req->wait_deadline_ns;
+    return stream_park(lobby, &req->waiter, seen, STORE_PENDING, lobby_park)
+               ? 1
+               : 0;
+}
+
+static void reader_audit(struct http_request *req, const char *name,
+                         bool granted)
+{
+    if (req->calls != 1)
+        return; /* once per request, not once per resume */
+    log_info(
+        LOGC_HTTP, granted ? "private read granted" : "private read refused",
+        LF_STR("name", name), LF_STR("action", "VIEW"), LF_BOOL("audit", true));
+}
+
+enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
+                                const char *url, const char *method,
+                                const char *data, size_t *size)
+{
+    struct http_v1 *app = cls;
+    (void)data;
+    (void)size;
+    if (req->calls == 0)
+        return MHD_YES;
+    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+    bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+
+    if (strcmp(url, "/healthz") == 0) {
+        req->route = "healthz";
+        return http_respond_text(req->conn, MHD_HTTP_OK, "ok\n");
+    }
+    if (strcmp(url, "/v1/logs") == 0 || strcmp(url, "/v1/logs/") == 0) {
+        req->route = "v1-list";
+        if (!get)
+            return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                         "the listing is read with GET\n",
+                                         MHD_HTTP_HEADER_ALLOW, "GET");
+        return do_list(app, req);
+    }
+    if (strncmp(url, PREFIX, PREFIX_LEN) != 0) {
+        req->route = "not-found";
+        return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
+                                 "not found: logs are read at "
+                                 "/v1/logs/NAME\n");
+    }
+    const char *name = url + PREFIX_LEN;
+    size_t len = strlen(name);
+    req->route = "v1-read";
+    if (!get && !head)
+        return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                     "the read listener takes GET and "
+                                     "HEAD\n",
+                                     MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (store_name_check(name, len, NULL, 0) != 0)
+        return bad_name(req, name);
+    if (!store_name_is_public(name, len)) {
+        bool ok = authorized(app, req);
+        reader_audit(req, name, ok);
+        if (!ok)
+            return unauthorized(req);
+    }
+    struct stream *lobby = stream_registry_lobby(app->registry);
+    uint64_t seen = store_stream_length(lobby->store);
+    struct stream *s = stream_registry_get(app->registry, name, len);
+    while (s == NULL) {
+        int w = wait_in_lobby(app, req, seen);
+        if (w > 0)
+            return MHD_YES; /* suspended until a stream is created */
+        if (w < 0)
+            return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
+                                     "no such log (no writer created it "
+                                     "within --writer-wait)\n");
+        seen = store_stream_length(lobby->store);
+        s = stream_registry_get(app->registry, name, len);
+    }
+
+    struct http_read_options opt = {
+        .follow = true,
+        .head = head,
+        .range = header(req, MHD_HTTP_HEADER_RANGE),
+        .writer_wait_ns = app->writer_wait_ns,
+    };
+    const char *follow =
+        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "follow");
+    if (follow != NULL && strcmp(follow, "0") == 0)
+        opt.follow = false;
+    const char *tail =
+        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "tail");
+    if (tail != NULL) {
+        uint64_t n = 0;
+        if (core_num_parse_u64(tail, strlen(tail), &n) != 0) {
+            stream_unref(s);
+            return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST,
+                                     "tail must be a number of lines\n");
+        }
+        uint64_t from = 0;
+        int rc = store_stream_tail_offset(s->store, n, &from);
+        if (rc != 0) {
+            stream_unref(s);
+            return http_respond_text(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                     "the line index could not be read\n");
+        }
+        opt.from_set = true;
+        opt.from = from;
+    }
+    enum MHD_Result r = http_read_serve(req, s, &opt);
+    stream_unref(s);
+    return r;
+}

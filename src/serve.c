@@ -1,0 +1,248 @@
+/* serve: the `livelog serve` verb (contract in serve.h). The main thread
+ * configures, starts everything, waits for a signal and stops everything
+ * in order; the syncer thread below forces bytes to disk in
+ * --fsync=interval mode. */
+#include "serve.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "config.h"
+#include "core/core_clock.h"
+#include "http/http_daemon.h"
+#include "http/http_read.h"
+#include "http/http_v1.h"
+#include "log/log.h"
+#include "stream/stream_registry.h"
+#include "stream/stream_waker.h"
+
+#define PROBE_INTERVAL_S 30
+#define WRITE_CONN_MEMORY (256 * 1024)
+#define READ_CONN_MEMORY (16 * 1024)
+
+/* The syncer: every interval, every stream with bytes not yet durable is
+ * fdatasync'ed (never on a listener thread). */
+static struct {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stop;
+    bool running;
+    uint64_t interval_ms;
+    struct stream_registry *registry;
+} syncer = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void *syncer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&syncer.lock);
+    while (!syncer.stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t ns =
+            (uint64_t)ts.tv_nsec + (syncer.interval_ms % 1000) * CORE_NS_PER_MS;
+        ts.tv_sec += (time_t)(syncer.interval_ms / 1000 + ns / CORE_NS_PER_S);
+        ts.tv_nsec = (long)(ns % CORE_NS_PER_S);
+        pthread_cond_timedwait(&syncer.cond, &syncer.lock, &ts);
+        pthread_mutex_unlock(&syncer.lock);
+        stream_registry_sync_all(syncer.registry);
+        pthread_mutex_lock(&syncer.lock);
+    }
+    pthread_mutex_unlock(&syncer.lock);
+    return NULL;
+}
+
+static int syncer_start(struct stream_registry *r, uint64_t interval_ms)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&syncer.cond, &attr);
+    pthread_condattr_destroy(&attr);
+    syncer.registry = r;
+    syncer.interval_ms = interval_ms;
+    int rc = pthread_create(&syncer.thread, NULL, syncer_main, NULL);
+    if (rc != 0)
+        return -rc;
+    syncer.running = true;
+    return 0;
+}
+
+static void syncer_stop(void)
+{
+    if (!syncer.running)
+        return;
+    pthread_mutex_lock(&syncer.lock);
+    syncer.stop = true;
+    pthread_cond_signal(&syncer.cond);
+    pthread_mutex_unlock(&syncer.lock);
+    pthread_join(syncer.thread, NULL);
+    stream_registry_sync_all(syncer.registry); /* a last round */
+    syncer.running = false;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        log_warning(LOGC_MAIN, "could not raise the open-file limit",
+                    LF_I64("errno", errno));
+}
+
+static int wait_for_signal(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) == 0)
+            return sig;
+    }
+}
+
+static int start_listeners(const struct serve_config *cfg, struct http_v1 *app,
+                           struct http_daemon **wd, struct http_daemon **rd)
+{
+    const struct http_listener_config wcfg = {
+        .name = "write",
+        .host = cfg->write_host,
+        .port = cfg->write_port,
+        .threads = 1,
+        .max_connections = 4096,
+        .timeout_s = 0, /* a task may print nothing for hours */
+        .conn_memory = WRITE_CONN_MEMORY,
+        .handler = http_v1_on_write,
+        .handler_cls = app,
+        .unescape = http_v1_unescape,
+    };
+    int rc = http_daemon_start(&wcfg, wd);
+    if (rc != 0) {
+        log_fatal(LOGC_MAIN,
+                  "cannot listen on the write address: is it in use, or "
+                  "not an address of this host? set --write-addr",
+                  LF_STR("host", cfg->write_host),
+                  LF_U64("port", cfg->write_port), LF_I64("errno", -rc));
+        return rc;
+    }
+    bool tls = cfg->tls_cert[0] != '\0';
+    const struct http_listener_config rcfg = {
+        .name = "read",
+        .host = cfg->read_host,
+        .port = cfg->read_port,
+        .tls_cert = tls ? cfg->tls_cert : NULL,
+        .tls_key = tls ? cfg->tls_key : NULL,
+        .threads = 0,
+        .max_connections = (unsigned int)cfg->max_connections,
+        .timeout_s = (unsigned int)cfg->read_timeout_s,
+        .conn_memory = READ_CONN_MEMORY,
+        .handler = http_v1_on_read,
+        .handler_cls = app,
+        .unescape = http_v1_unescape,
+    };
+    rc = http_daemon_start(&rcfg, rd);
+    if (rc != 0)
+        log_fatal(LOGC_MAIN,
+                  tls ? "cannot serve HTTPS on the read address: check "
+                        "--tls-cert, --tls-key and --read-addr"
+                      : "cannot listen on the read address; set "
+                        "--read-addr",
+                  LF_STR("host", cfg->read_host),
+                  LF_U64("port", cfg->read_port), LF_I64("errno", -rc));
+    return rc;
+}
+
+int serve_main(int argc, char **argv)
+{
+    static struct serve_config cfg;
+    char err[512];
+    int rc = config_parse_serve(argc, argv, &cfg, stdout, err, sizeof(err));
+    if (rc == 1)
+        return SERVE_EXIT_OK;
+    if (rc != 0) {
+        log_init(2, LOG_INFO, LOG_FORMAT_JSON);
+        log_fatal(LOGC_CONFIG, "invalid configuration", LF_STR("error", err));
+        return SERVE_EXIT_USAGE;
+    }
+    log_init(2, cfg.log_level, cfg.log_format);
+    http_daemon_init_tls_logging();
+    store_stream_set_fsync(cfg.fsync);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+
+    int exit_code = SERVE_EXIT_OK;
+    struct stream_registry *reg = NULL;
+    struct http_daemon *wd = NULL, *rd = NULL;
+    rc = stream_waker_start((uint64_t)PROBE_INTERVAL_S * CORE_NS_PER_S);
+    if (rc != 0) {
+        log_fatal(LOGC_MAIN, "cannot start the waker thread",
+                  LF_I64("errno", -rc));
+        return SERVE_EXIT_RUNTIME;
+    }
+    const struct stream_registry_limits limits = {
+        .max_streams = cfg.max_streams,
+        .max_stream_bytes = cfg.max_stream_bytes,
+        .max_total_bytes = cfg.max_total_bytes,
+        .retention_ms = cfg.retention_s * 1000,
+    };
+    rc = stream_registry_open(cfg.data_dir, &limits, &reg);
+    if (rc != 0) {
+        log_fatal(LOGC_STORE,
+                  "the data directory is unusable: check --data-dir, its "
+                  "permissions and free space",
+                  LF_STR("dir", cfg.data_dir), LF_STR("error", strerror(-rc)));
+        exit_code = SERVE_EXIT_RUNTIME;
+        goto out;
+    }
+    if (cfg.fsync == STORE_FSYNC_INTERVAL &&
+        syncer_start(reg, cfg.fsync_interval_ms) != 0) {
+        log_fatal(LOGC_MAIN, "cannot start the syncer thread");
+        exit_code = SERVE_EXIT_RUNTIME;
+        goto out;
+    }
+    struct http_v1 app = {
+        .registry = reg,
+        .read_token = cfg.read_token[0] != '\0' ? cfg.read_token : NULL,
+        .read_token_len = strlen(cfg.read_token),
+        .writer_wait_ns = cfg.writer_wait_s * CORE_NS_PER_S,
+        .sync_before_ack = cfg.fsync == STORE_FSYNC_ALWAYS,
+    };
+    if (start_listeners(&cfg, &app, &wd, &rd) != 0) {
+        exit_code = SERVE_EXIT_RUNTIME;
+        goto out;
+    }
+    log_info(LOGC_MAIN, "started", LF_STR("version", LIVELOG_VERSION),
+             LF_STR("mode", "serve"), LF_STR("data_dir", cfg.data_dir),
+             LF_BOOL("private_reads", app.read_token != NULL));
+
+    int sig = wait_for_signal();
+    log_info(LOGC_MAIN, "shutting down", LF_STR("signal", strsignal(sig)),
+             LF_U64("followers", http_read_followers()));
+out:
+    http_daemon_quiesce(wd);
+    http_daemon_quiesce(rd);
+    if (reg != NULL)
+        stream_registry_close_all(reg);
+    http_daemon_stop(wd);
+    http_daemon_stop(rd);
+    syncer_stop();
+    stream_registry_free(reg);
+    stream_waker_stop();
+    log_info(LOGC_MAIN, "stopped", LF_I64("exit_code", exit_code));
+    return exit_code;
+}
