@@ -7,13 +7,14 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan run test test-fast test-asan check-style \
-        format bench clean help
+.PHONY: all deps build build-asan run run-dropin test test-fast test-asan \
+        check-style format bench clean help
 
 all: build
 
 help:
-	@echo "make run          install deps, build, start the drop-in livelog"
+	@echo "make run          install deps, build, start livelog serve (data in var/)"
+	@echo "make run-dropin   the same for the Taskcluster drop-in (random token)"
 	@echo "make test         install deps, build (plain + ASan/UBSan), run every test"
 	@echo "make test-fast    run the suite in the plain build only"
 	@echo "make check-style  clang-format and banned-function check"
@@ -33,6 +34,9 @@ build-asan: deps
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 
 run: build
+	@scripts/run-serve $(BUILD)/livelog
+
+run-dropin: build
 	@scripts/run-dropin $(BUILD)/livelog
 
 test-fast: build
