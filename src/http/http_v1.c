@@ -22,6 +22,11 @@
 #define PREFIX "/v1/logs/"
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
 #define LIST_MAX 1000
+/* After a write is refused mid-body, this much more of the body is read
+ * and discarded so the refusal can be answered (libmicrohttpd answers
+ * only once the body is in); past it the connection is closed and the
+ * writer learns the state from HEAD. */
+#define DRAIN_MAX (16 * 1024 * 1024)
 
 /* A writer's request (PUT or PATCH). */
 struct v1_req {
@@ -33,6 +38,8 @@ struct v1_req {
     unsigned char digest[32];
     unsigned int error_status; /* set once an answer is decided      */
     const char *error_msg;
+    uint64_t drained; /* body bytes discarded after the refusal  */
+    char msg_buf[192];
 };
 
 /* ---- small helpers -------------------------------------------------- */
@@ -204,16 +211,25 @@ static void append_data(struct http_request *req, struct v1_req *w,
     uint64_t room = 0;
     size_t take = size;
     int rc = stream_registry_admit(w->app->registry, w->stream, size, &room);
+    const struct stream_registry_limits *lim =
+        stream_registry_limits(w->app->registry);
     if (rc == -EFBIG) {
         take = (size_t)room;
         w->error_status = MHD_HTTP_CONTENT_TOO_LARGE;
-        w->error_msg = "the log reached --max-stream-bytes; the bytes "
-                       "before the limit are kept\n";
+        snprintf(w->msg_buf, sizeof(w->msg_buf),
+                 "the log reached --max-stream-bytes (%" PRIu64
+                 " bytes); the bytes before the limit are kept\n",
+                 lim->max_stream_bytes);
+        w->error_msg = w->msg_buf;
     } else if (rc == -ENOSPC) {
         take = 0;
         w->error_status = MHD_HTTP_INSUFFICIENT_STORAGE;
-        w->error_msg = "the server reached --max-total-bytes; nothing "
-                       "after the last acknowledged byte was stored\n";
+        snprintf(w->msg_buf, sizeof(w->msg_buf),
+                 "the server reached --max-total-bytes (%" PRIu64
+                 " bytes); nothing after the last acknowledged byte was "
+                 "stored\n",
+                 lim->max_total_bytes);
+        w->error_msg = w->msg_buf;
     }
     if (take > 0) {
         rc = stream_append(w->stream, data, take);
@@ -284,17 +300,24 @@ static enum MHD_Result continue_writer(struct http_request *req,
 {
     struct v1_req *w = req->app;
     if (*size > 0) {
-        if (w->error_status == 0)
+        if (w->error_status == 0) {
             append_data(req, w, data, *size);
+            if (w->error_status != 0)
+                stream_set_state(w->stream, STORE_INTERRUPTED);
+        } else {
+            w->drained += *size;
+        }
         *size = 0;
-        if (w->error_status == 0)
-            return MHD_YES;
-        /* Refuse now: libmicrohttpd closes the connection after this
-         * answer, so the rest of the body is never read. */
-        stream_set_state(w->stream, STORE_INTERRUPTED);
+        /* libmicrohttpd 0.9.75 cannot answer in the middle of a body: a
+         * refused write discards the rest (bounded) and is answered when
+         * the body ends. */
+        if (w->drained > DRAIN_MAX)
+            return MHD_NO;
+        return MHD_YES;
+    }
+    if (w->error_status != 0)
         return respond_stream(req, w->error_status, w->stream, w->error_msg,
                               false);
-    }
     req->body_done = true;
     return finish_body(req, w);
 }

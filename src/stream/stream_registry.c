@@ -373,6 +373,12 @@ int stream_registry_admit(struct stream_registry *r, struct stream *s,
     return 0;
 }
 
+const struct stream_registry_limits *
+stream_registry_limits(const struct stream_registry *r)
+{
+    return &r->limits;
+}
+
 void stream_registry_account(struct stream_registry *r, uint64_t n)
 {
     atomic_fetch_add_explicit(&r->bytes, n, memory_order_relaxed);

@@ -61,6 +61,10 @@ struct stream *stream_registry_lobby(struct stream_registry *r);
 int stream_registry_admit(struct stream_registry *r, struct stream *s,
                           uint64_t more, uint64_t *ret_room);
 
+/* The limits the registry was opened with. */
+const struct stream_registry_limits *
+stream_registry_limits(const struct stream_registry *r);
+
 /* Accounts `n` appended bytes to the total. */
 void stream_registry_account(struct stream_registry *r, uint64_t n);
 
