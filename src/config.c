@@ -1,7 +1,10 @@
 /* config: the table of `livelog serve` settings (see config.h). */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +132,15 @@ int config_parse_addr(const char *text, char *host, size_t hcap,
     }
     if (hlen == 0 || hlen >= hcap)
         return -EINVAL;
+    char lit[CONFIG_HOST_MAX];
+    unsigned char bin[16];
+    if (hlen >= sizeof(lit))
+        return -EINVAL;
+    memcpy(lit, h, hlen);
+    lit[hlen] = '\0';
+    bool v6 = text[0] == '[';
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, lit, bin) != 1)
+        return -EINVAL;
     uint64_t port = 0;
     if (core_num_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 ||
         port > 65535)
@@ -156,6 +168,9 @@ static int apply(struct serve_config *cfg, const struct opt *o, const char *v)
     int rc = 0;
     switch (o->type) {
     case OPT_PATH:
+        if (v[0] == '\0' && strcmp(o->flag, "data-dir") == 0)
+            return -EINVAL;
+        return set_string(cfg, o, v);
     case OPT_SECRET:
         return set_string(cfg, o, v);
     case OPT_ADDR_WRITE:
@@ -214,11 +229,23 @@ static const char *what_it_takes(const struct opt *o)
     case OPT_FSYNC:
         return "always, interval or never";
     case OPT_UINT:
-        return "a whole number in its range (see --help)";
+        return "a whole number in its range";
     case OPT_SIZE:
         return "a size such as 4096, 64K, 512M or 4G";
     }
     return "a valid value";
+}
+
+/* "NAME wants WHAT" (with the range for numbers) into err. */
+static void describe(const struct opt *o, const char *dashes, const char *name,
+                     char *err, size_t cap)
+{
+    if (o->type == OPT_UINT)
+        snprintf(err, cap,
+                 "%s%s wants a whole number from %" PRIu64 " to %" PRIu64,
+                 dashes, name, o->min, o->max);
+    else
+        snprintf(err, cap, "%s%s wants %s", dashes, name, what_it_takes(o));
 }
 
 static void print_help(FILE *out)
@@ -247,22 +274,16 @@ int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
             return -EINVAL;
         }
     }
-    for (size_t i = 0; i < NOPTS; i++) {
-        const char *v = getenv(opts[i].env);
-        if (v == NULL || v[0] == '\0')
-            continue;
-        if (apply(cfg, &opts[i], v) != 0) {
-            snprintf(err, cap, "%s wants %s", opts[i].env,
-                     what_it_takes(&opts[i]));
-            return -EINVAL;
-        }
-    }
     for (int a = 1; a < argc; a++) {
-        const char *arg = argv[a];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
             print_help(out);
             return 1;
         }
+    }
+    /* Flags first (they win); then the environment for the rest. */
+    bool flagged[NOPTS] = {false};
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a];
         if (strncmp(arg, "--", 2) != 0) {
             snprintf(err, cap, "unexpected argument '%s' (see --help)", arg);
             return -EINVAL;
@@ -287,7 +308,17 @@ int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
             return -EINVAL;
         }
         if (apply(cfg, o, v) != 0) {
-            snprintf(err, cap, "--%s wants %s", o->flag, what_it_takes(o));
+            describe(o, "--", o->flag, err, cap);
+            return -EINVAL;
+        }
+        flagged[o - opts] = true;
+    }
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *v = getenv(opts[i].env);
+        if (flagged[i] || v == NULL || v[0] == '\0')
+            continue;
+        if (apply(cfg, &opts[i], v) != 0) {
+            describe(&opts[i], "", opts[i].env, err, cap);
             return -EINVAL;
         }
     }

@@ -247,9 +247,13 @@ int store_index_open(struct store_index *ix, const char *path, int data_fd,
     for (uint64_t i = 0; i < n; i++) {
         if (read_record(ix->fd, i, &r) != 0)
             break;
-        bool ok = r.offset < data_len &&
-                  (i == 0 || (r.offset > prev.offset &&
-                              r.lines_before >= prev.lines_before));
+        /* The first record is always written by the first append, at
+         * offset 0 with no line before it; no record can count more
+         * lines than bytes before it. */
+        bool ok = r.offset < data_len && r.lines_before <= r.offset &&
+                  (i == 0 ? r.offset == 0 && r.starts_line
+                          : r.offset > prev.offset &&
+                                r.lines_before >= prev.lines_before);
         if (!ok)
             break;
         prev = r;

@@ -22,6 +22,8 @@ static const char *const state_names[] = {
 
 int store_meta_format(const struct store_meta *m, char *buf, size_t cap)
 {
+    if ((size_t)m->state >= sizeof(state_names) / sizeof(*state_names))
+        return -EINVAL;
     int n = snprintf(buf, cap,
                      META_HEADER "\nname %.*s\nstate %s\ncreated_ms %" PRIu64
                                  "\ncompleted_ms %" PRIu64 "\n",

@@ -1,0 +1,767 @@
+/* test_config: unit tests for src/config.c. config_parse_size and
+ * config_parse_addr on their own; config_parse_serve's defaults (the
+ * table in docs/OPERATIONS.md, "livelog serve"), environment overrides,
+ * flags over the environment, both flag forms, every error and its
+ * message, and --help. Every LIVELOG_* variable is saved, cleared for
+ * each test and restored at the end. Single-threaded cmocka tests. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+/* Every setting: its flag, its variable, a good value and a bad one with
+ * the words its error message must carry. */
+struct setting {
+    const char *flag;
+    const char *env;
+    const char *good;
+    const char *bad;
+    const char *wants;
+};
+
+#define LONG_PATH "<4096 bytes>" /* stands for a path that does not fit */
+#define LONG_SECRET "<1024 bytes>"
+
+static const struct setting settings[] = {
+    {"data-dir", "LIVELOG_DATA_DIR", "/srv/ll", LONG_PATH, "a path"},
+    {"write-addr", "LIVELOG_WRITE_ADDR", "127.0.0.1:1", "nope",
+     "HOST:PORT with an IPv4 or [IPv6] literal and a port 0-65535"},
+    {"read-addr", "LIVELOG_READ_ADDR", "[::1]:2", "1.2.3.4:65536",
+     "HOST:PORT with an IPv4 or [IPv6] literal and a port 0-65535"},
+    {"tls-cert", "LIVELOG_TLS_CERT", "/c.pem", LONG_PATH, "a path"},
+    {"tls-key", "LIVELOG_TLS_KEY", "/k.pem", LONG_PATH, "a path"},
+    {"read-token", "LIVELOG_READ_TOKEN", "s3cret", LONG_SECRET,
+     "a secret of at most 1023 bytes"},
+    {"log-level", "LIVELOG_LOG_LEVEL", "debug", "loud",
+     "fatal, error, warning, info, debug or trace"},
+    {"log-format", "LIVELOG_LOG_FORMAT", "console", "xml", "json or console"},
+    {"fsync", "LIVELOG_FSYNC", "always", "sometimes",
+     "always, interval or never"},
+    {"fsync-interval", "LIVELOG_FSYNC_INTERVAL", "250", "0",
+     "a whole number from"},
+    {"writer-wait", "LIVELOG_WRITER_WAIT", "5", "86401", "a whole number from"},
+    {"max-streams", "LIVELOG_MAX_STREAMS", "10", "0", "a whole number from"},
+    {"max-stream-bytes", "LIVELOG_MAX_STREAM_BYTES", "64K", "4X",
+     "a size such as 4096, 64K, 512M or 4G"},
+    {"max-total-bytes", "LIVELOG_MAX_TOTAL_BYTES", "1T", "-1",
+     "a size such as 4096, 64K, 512M or 4G"},
+    {"retention", "LIVELOG_RETENTION", "0", "18446744073709552",
+     "a whole number from"},
+    {"max-connections", "LIVELOG_MAX_CONNECTIONS", "16", "15",
+     "a whole number from"},
+    {"read-timeout", "LIVELOG_READ_TIMEOUT", "1", "1h", "a whole number from"},
+};
+#define NSETTINGS (sizeof settings / sizeof *settings)
+
+static char *saved_env[NSETTINGS];
+static char long_path[4097];
+static char long_secret[1025];
+
+static const char *expand(const char *v)
+{
+    if (strcmp(v, LONG_PATH) == 0)
+        return long_path;
+    if (strcmp(v, LONG_SECRET) == 0)
+        return long_secret;
+    return v;
+}
+
+static void clear_env(void)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        assert_int_equal(unsetenv(settings[i].env), 0);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    memset(long_path, 'p', sizeof long_path - 1);
+    long_path[0] = '/';
+    long_path[sizeof long_path - 1] = '\0';
+    memset(long_secret, 's', sizeof long_secret - 1);
+    long_secret[sizeof long_secret - 1] = '\0';
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const char *v = getenv(settings[i].env);
+        saved_env[i] = NULL;
+        if (v != NULL) {
+            size_t n = strlen(v) + 1;
+            saved_env[i] = malloc(n);
+            if (saved_env[i] == NULL)
+                return -1;
+            memcpy(saved_env[i], v, n);
+        }
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        if (saved_env[i] != NULL)
+            setenv(settings[i].env, saved_env[i], 1);
+        else
+            unsetenv(settings[i].env);
+        free(saved_env[i]);
+        saved_env[i] = NULL;
+    }
+    return 0;
+}
+
+static int test_setup(void **state)
+{
+    (void)state;
+    clear_env();
+    return 0;
+}
+
+#define MAX_ARGS 16
+
+/* Runs config_parse_serve on "serve" plus the NULL-terminated args. */
+static int run(struct serve_config *cfg, char *err, size_t cap, FILE *out,
+               const char *const *args)
+{
+    char *argv[MAX_ARGS + 1];
+    int argc = 0;
+
+    argv[argc++] = strdup("serve");
+    for (size_t i = 0; args[i] != NULL; i++) {
+        assert_true(argc < MAX_ARGS);
+        argv[argc] = strdup(args[i]);
+        assert_non_null(argv[argc]);
+        argc++;
+    }
+    argv[argc] = NULL;
+    int rc = config_parse_serve(argc, argv, cfg, out, err, cap);
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
+    return rc;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define NOARGS ((const char *const[]){NULL})
+
+static void expect_ok(struct serve_config *cfg, const char *const *args)
+{
+    char err[512] = "";
+
+    if (run(cfg, err, sizeof err, stdout, args) != 0)
+        fail_msg("refused: %s", err);
+}
+
+/* Refused with -EINVAL and a message containing each of the words. */
+static void expect_error(const char *const *args, const char *w1,
+                         const char *w2)
+{
+    struct serve_config cfg;
+    char err[512];
+
+    memset(err, 0, sizeof err);
+    assert_int_equal(run(&cfg, err, sizeof err, stdout, args), -EINVAL);
+    if (strstr(err, w1) == NULL || (w2 != NULL && strstr(err, w2) == NULL))
+        fail_msg("message \"%s\" lacks \"%s\" / \"%s\"", err, w1,
+                 w2 != NULL ? w2 : "");
+    assert_null(strchr(err, '\n'));
+}
+
+/* ---- config_parse_size ---- */
+
+static void expect_size(const char *s, uint64_t want)
+{
+    uint64_t v = 12345;
+
+    if (config_parse_size(s, &v) != 0 || v != want)
+        fail_msg("\"%s\": got %llu, want %llu", s, (unsigned long long)v,
+                 (unsigned long long)want);
+}
+
+static void expect_size_err(const char *s, int want)
+{
+    uint64_t v = 12345;
+
+    if (config_parse_size(s, &v) != want)
+        fail_msg("\"%s\": want %d", s, want);
+    assert_true(v == 12345);
+}
+
+static void test_size(void **state)
+{
+    (void)state;
+    expect_size("0", 0);
+    expect_size("1", 1);
+    expect_size("4096", 4096);
+    expect_size("007", 7);
+    expect_size("1K", 1024);
+    expect_size("1k", 1024);
+    expect_size("64K", 65536);
+    expect_size("512M", UINT64_C(512) << 20);
+    expect_size("512m", UINT64_C(512) << 20);
+    expect_size("4G", UINT64_C(4) << 30);
+    expect_size("4g", UINT64_C(4) << 30);
+    expect_size("1T", UINT64_C(1) << 40);
+    expect_size("3t", UINT64_C(3) << 40);
+    expect_size("0G", 0);
+    expect_size("18446744073709551615", UINT64_MAX);
+    /* the largest of each suffix, and one more */
+    expect_size("18014398509481983K", UINT64_MAX >> 10 << 10);
+    expect_size_err("18014398509481984K", -ERANGE);
+    expect_size("17592186044415M", UINT64_MAX >> 20 << 20);
+    expect_size_err("17592186044416M", -ERANGE);
+    expect_size("17179869183G", UINT64_MAX >> 30 << 30);
+    expect_size_err("17179869184G", -ERANGE);
+    expect_size("16777215T", UINT64_MAX >> 40 << 40);
+    expect_size_err("16777216T", -ERANGE);
+    expect_size_err("18446744073709551616", -ERANGE);
+    expect_size_err("99999999999999999999999T", -ERANGE);
+
+    expect_size_err("", -EINVAL);
+    expect_size_err("K", -EINVAL);
+    expect_size_err("G", -EINVAL);
+    expect_size_err("4KB", -EINVAL);
+    expect_size_err("4KK", -EINVAL);
+    expect_size_err("4 K", -EINVAL);
+    expect_size_err(" 4", -EINVAL);
+    expect_size_err("4 ", -EINVAL);
+    expect_size_err("-1", -EINVAL);
+    expect_size_err("+1", -EINVAL);
+    expect_size_err("1.5G", -EINVAL);
+    expect_size_err("0x10", -EINVAL);
+    expect_size_err("4E", -EINVAL);
+    expect_size_err("4P", -EINVAL);
+    expect_size_err("4b", -EINVAL);
+    expect_size_err("four", -EINVAL);
+    expect_size_err("1e9", -EINVAL);
+}
+
+/* ---- config_parse_addr ---- */
+
+static void expect_addr(const char *s, const char *host, uint16_t port)
+{
+    char h[CONFIG_HOST_MAX];
+    uint16_t p = 1;
+
+    memset(h, 'x', sizeof h);
+    if (config_parse_addr(s, h, sizeof h, &p) != 0)
+        fail_msg("\"%s\" refused", s);
+    assert_string_equal(h, host);
+    assert_int_equal(p, port);
+}
+
+static void expect_addr_bad(const char *s)
+{
+    char h[CONFIG_HOST_MAX];
+    uint16_t p = 4321;
+
+    memcpy(h, "unchanged", 10);
+    if (config_parse_addr(s, h, sizeof h, &p) != -EINVAL)
+        fail_msg("\"%s\" accepted", s);
+    assert_string_equal(h, "unchanged");
+    assert_int_equal(p, 4321);
+}
+
+static void test_addr(void **state)
+{
+    char text[CONFIG_HOST_MAX + 16];
+    char host[CONFIG_HOST_MAX + 1];
+
+    (void)state;
+    expect_addr("127.0.0.1:0", "127.0.0.1", 0);
+    expect_addr("0.0.0.0:65535", "0.0.0.0", 65535);
+    expect_addr("127.0.0.1:60022", "127.0.0.1", 60022);
+    expect_addr("[::1]:80", "::1", 80);
+    expect_addr("[::]:0", "::", 0);
+    expect_addr("[fe80::1:2]:443", "fe80::1:2", 443);
+    expect_addr("10.0.0.1:080", "10.0.0.1", 80);
+
+    expect_addr_bad("");
+    expect_addr_bad("127.0.0.1");  /* no port */
+    expect_addr_bad("127.0.0.1:"); /* empty port */
+    expect_addr_bad("host:");      /* empty port */
+    expect_addr_bad(":80");        /* no host */
+    expect_addr_bad("[::1]");      /* v6 without port */
+    expect_addr_bad("[::1]:");     /* v6 with an empty port */
+    expect_addr_bad("[]:80");      /* empty v6 */
+    expect_addr_bad("[::1:80");    /* unclosed bracket */
+    expect_addr_bad("127.0.0.1:65536");
+    expect_addr_bad("127.0.0.1:99999999999999999999999");
+    expect_addr_bad("127.0.0.1:-1");
+    expect_addr_bad("127.0.0.1:+80");
+    expect_addr_bad("127.0.0.1: 80");
+    expect_addr_bad("127.0.0.1:80 ");
+    expect_addr_bad("127.0.0.1:http");
+    expect_addr_bad("127.0.0.1:0x50");
+
+    /* only IP literals: names are refused (the listener binds exactly
+     * what it is given), as are v6 literals without brackets */
+    expect_addr_bad("localhost:80");
+    expect_addr_bad("::1:80");
+    expect_addr_bad("1.2.3.4]:80");
+    expect_addr_bad("256.0.0.1:80");
+
+    /* a host longer than the buffer is refused, never cut */
+    memset(host, 'h', CONFIG_HOST_MAX - 1);
+    host[CONFIG_HOST_MAX - 1] = '\0';
+    snprintf(text, sizeof text, "%s:1", host);
+    expect_addr_bad(text);
+    snprintf(text, sizeof text, "[%s]:1", host);
+    expect_addr_bad(text);
+    memset(host, 'h', CONFIG_HOST_MAX);
+    host[CONFIG_HOST_MAX] = '\0';
+    snprintf(text, sizeof text, "%s:1", host);
+    expect_addr_bad(text);
+    snprintf(text, sizeof text, "[%s]:1", host);
+    expect_addr_bad(text);
+}
+
+/* ---- config_parse_serve ---- */
+
+/* The defaults of docs/OPERATIONS.md, "livelog serve". */
+static void assert_defaults(const struct serve_config *c)
+{
+    assert_string_equal(c->data_dir, "/var/lib/livelog");
+    assert_string_equal(c->write_host, "127.0.0.1");
+    assert_int_equal(c->write_port, 60022);
+    assert_string_equal(c->read_host, "0.0.0.0");
+    assert_int_equal(c->read_port, 60023);
+    assert_string_equal(c->tls_cert, "");
+    assert_string_equal(c->tls_key, "");
+    assert_string_equal(c->read_token, "");
+    assert_int_equal(c->log_level, LOG_INFO);
+    assert_int_equal(c->log_format, LOG_FORMAT_JSON);
+    assert_int_equal(c->fsync, STORE_FSYNC_INTERVAL);
+    assert_true(c->fsync_interval_ms == 1000);
+    assert_true(c->writer_wait_s == 60);
+    assert_true(c->max_streams == 100000);
+    assert_true(c->max_stream_bytes == UINT64_C(4) << 30);
+    assert_true(c->max_total_bytes == 0);
+    assert_true(c->retention_s == 604800);
+    assert_true(c->max_connections == 32768);
+    assert_true(c->read_timeout_s == 60);
+}
+
+/* The values of settings[].good, as parsed. */
+static void assert_goods(const struct serve_config *c)
+{
+    assert_string_equal(c->data_dir, "/srv/ll");
+    assert_string_equal(c->write_host, "127.0.0.1");
+    assert_int_equal(c->write_port, 1);
+    assert_string_equal(c->read_host, "::1");
+    assert_int_equal(c->read_port, 2);
+    assert_string_equal(c->tls_cert, "/c.pem");
+    assert_string_equal(c->tls_key, "/k.pem");
+    assert_string_equal(c->read_token, "s3cret");
+    assert_int_equal(c->log_level, LOG_DEBUG);
+    assert_int_equal(c->log_format, LOG_FORMAT_CONSOLE);
+    assert_int_equal(c->fsync, STORE_FSYNC_ALWAYS);
+    assert_true(c->fsync_interval_ms == 250);
+    assert_true(c->writer_wait_s == 5);
+    assert_true(c->max_streams == 10);
+    assert_true(c->max_stream_bytes == 65536);
+    assert_true(c->max_total_bytes == UINT64_C(1) << 40);
+    assert_true(c->retention_s == 0);
+    assert_true(c->max_connections == 16);
+    assert_true(c->read_timeout_s == 1);
+}
+
+static void test_defaults(void **state)
+{
+    struct serve_config cfg;
+
+    (void)state;
+    memset(&cfg, 0x5c, sizeof cfg);
+    expect_ok(&cfg, NOARGS);
+    assert_defaults(&cfg);
+    /* an empty variable counts as unset */
+    for (size_t i = 0; i < NSETTINGS; i++)
+        assert_int_equal(setenv(settings[i].env, "", 1), 0);
+    memset(&cfg, 0x5c, sizeof cfg);
+    expect_ok(&cfg, NOARGS);
+    assert_defaults(&cfg);
+}
+
+static void test_env(void **state)
+{
+    struct serve_config cfg;
+
+    (void)state;
+    for (size_t i = 0; i < NSETTINGS; i++)
+        assert_int_equal(setenv(settings[i].env, settings[i].good, 1), 0);
+    expect_ok(&cfg, NOARGS);
+    assert_goods(&cfg);
+
+    /* one at a time: only that setting moves */
+    clear_env();
+    assert_int_equal(setenv("LIVELOG_WRITER_WAIT", "0", 1), 0);
+    expect_ok(&cfg, NOARGS);
+    assert_true(cfg.writer_wait_s == 0);
+    cfg.writer_wait_s = 60;
+    assert_defaults(&cfg);
+    clear_env();
+    assert_int_equal(setenv("LIVELOG_LOG_LEVEL", "WARN", 1), 0);
+    expect_ok(&cfg, NOARGS);
+    assert_int_equal(cfg.log_level, LOG_WARNING);
+}
+
+static void test_flags(void **state)
+{
+    struct serve_config cfg;
+    const char *eq[NSETTINGS + 1];
+    char eqbuf[NSETTINGS][128];
+
+    (void)state;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        snprintf(eqbuf[i], sizeof eqbuf[i], "--%s=%s", settings[i].flag,
+                 settings[i].good);
+        eq[i] = eqbuf[i];
+    }
+    eq[NSETTINGS] = NULL;
+
+    /* "--flag=value", all at once (in a bigger argv than MAX_ARGS) */
+    {
+        char *argv[NSETTINGS + 2];
+        char err[256] = "";
+
+        argv[0] = strdup("serve");
+        for (size_t i = 0; i < NSETTINGS; i++)
+            argv[i + 1] = strdup(eq[i]);
+        argv[NSETTINGS + 1] = NULL;
+        assert_int_equal(config_parse_serve((int)NSETTINGS + 1, argv, &cfg,
+                                            stdout, err, sizeof err),
+                         0);
+        assert_goods(&cfg);
+        for (size_t i = 0; i < NSETTINGS + 1; i++)
+            free(argv[i]);
+    }
+    /* "--flag value", all at once */
+    {
+        char *argv[2 * NSETTINGS + 2];
+        char err[256] = "";
+        char flag[64];
+
+        argv[0] = strdup("serve");
+        for (size_t i = 0; i < NSETTINGS; i++) {
+            snprintf(flag, sizeof flag, "--%s", settings[i].flag);
+            argv[2 * i + 1] = strdup(flag);
+            argv[2 * i + 2] = strdup(settings[i].good);
+        }
+        argv[2 * NSETTINGS + 1] = NULL;
+        assert_int_equal(config_parse_serve((int)(2 * NSETTINGS + 1), argv,
+                                            &cfg, stdout, err, sizeof err),
+                         0);
+        assert_goods(&cfg);
+        for (size_t i = 0; i < 2 * NSETTINGS + 1; i++)
+            free(argv[i]);
+    }
+
+    /* one flag at a time, each form: only that setting moves */
+    expect_ok(&cfg, ARGS("--writer-wait", "7"));
+    assert_true(cfg.writer_wait_s == 7);
+    expect_ok(&cfg, ARGS("--writer-wait=8"));
+    assert_true(cfg.writer_wait_s == 8);
+    cfg.writer_wait_s = 60;
+    assert_defaults(&cfg);
+
+    /* the last of a repeated flag wins */
+    expect_ok(&cfg, ARGS("--writer-wait=1", "--writer-wait", "2"));
+    assert_true(cfg.writer_wait_s == 2);
+    /* a value may hold '=' and may look like a flag */
+    expect_ok(&cfg, ARGS("--read-token=a=b"));
+    assert_string_equal(cfg.read_token, "a=b");
+    expect_ok(&cfg, ARGS("--read-token", "--fsync"));
+    assert_string_equal(cfg.read_token, "--fsync");
+    /* limits of the ranges, inclusive */
+    expect_ok(&cfg, ARGS("--fsync-interval=1", "--writer-wait=86400",
+                         "--max-connections=1000000", "--read-timeout=0",
+                         "--max-streams=100000000"));
+    assert_true(cfg.fsync_interval_ms == 1);
+    assert_true(cfg.writer_wait_s == 86400);
+    assert_true(cfg.max_connections == 1000000);
+    assert_true(cfg.read_timeout_s == 0);
+    assert_true(cfg.max_streams == 100000000);
+    expect_ok(&cfg,
+              ARGS("--fsync-interval=3600000", "--retention=18446744073709551",
+                   "--max-stream-bytes=1", "--fsync=never",
+                   "--log-level=trace"));
+    assert_true(cfg.fsync_interval_ms == 3600000);
+    assert_true(cfg.retention_s == UINT64_MAX / 1000);
+    assert_true(cfg.max_stream_bytes == 1);
+    assert_int_equal(cfg.fsync, STORE_FSYNC_NEVER);
+    assert_int_equal(cfg.log_level, LOG_TRACE);
+    /* a secret of 1023 bytes fits */
+    long_secret[1023] = '\0';
+    expect_ok(&cfg, ARGS("--read-token", long_secret));
+    assert_int_equal(strlen(cfg.read_token), 1023);
+    long_secret[1023] = 's';
+}
+
+static void test_flags_win(void **state)
+{
+    struct serve_config cfg;
+
+    (void)state;
+    assert_int_equal(setenv("LIVELOG_WRITER_WAIT", "5", 1), 0);
+    assert_int_equal(setenv("LIVELOG_FSYNC", "never", 1), 0);
+    assert_int_equal(setenv("LIVELOG_READ_ADDR", "127.0.0.2:9", 1), 0);
+    expect_ok(&cfg, ARGS("--writer-wait", "7", "--read-addr=[::]:10"));
+    assert_true(cfg.writer_wait_s == 7);
+    assert_string_equal(cfg.read_host, "::");
+    assert_int_equal(cfg.read_port, 10);
+    assert_int_equal(cfg.fsync, STORE_FSYNC_NEVER); /* env, no flag */
+
+    /* every setting: env says good, the flag says the default back */
+    static const char *const defaults[NSETTINGS] = {
+        "/var/lib/livelog",
+        "127.0.0.1:60022",
+        "0.0.0.0:60023",
+        "",
+        "",
+        "",
+        "info",
+        "json",
+        "interval",
+        "1000",
+        "60",
+        "100000",
+        "4G",
+        "0",
+        "604800",
+        "32768",
+        "60",
+    };
+    clear_env();
+    for (size_t i = 0; i < NSETTINGS; i++)
+        assert_int_equal(setenv(settings[i].env, settings[i].good, 1), 0);
+    {
+        char *argv[NSETTINGS + 2];
+        char flag[128];
+        char err[256] = "";
+
+        argv[0] = strdup("serve");
+        for (size_t i = 0; i < NSETTINGS; i++) {
+            snprintf(flag, sizeof flag, "--%s=%s", settings[i].flag,
+                     defaults[i]);
+            argv[i + 1] = strdup(flag);
+        }
+        argv[NSETTINGS + 1] = NULL;
+        int rc = config_parse_serve((int)NSETTINGS + 1, argv, &cfg, stdout, err,
+                                    sizeof err);
+        if (rc != 0)
+            fail_msg("refused: %s", err);
+        assert_defaults(&cfg);
+        for (size_t i = 0; i < NSETTINGS + 1; i++)
+            free(argv[i]);
+    }
+}
+
+static void test_bad_values(void **state)
+{
+    char flag[64], eqflag[4200];
+
+    (void)state;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        const char *bad = expand(s->bad);
+
+        snprintf(flag, sizeof flag, "--%s", s->flag);
+        snprintf(eqflag, sizeof eqflag, "--%s=%s", s->flag, bad);
+        /* the message: "--flag wants <what>" */
+        char want[64];
+        snprintf(want, sizeof want, "--%s wants ", s->flag);
+        expect_error(ARGS(flag, bad), want, s->wants);
+        expect_error(ARGS(eqflag), want, s->wants);
+        /* an empty value is refused for every kind but paths and the
+         * secret (where it means "none") */
+        snprintf(eqflag, sizeof eqflag, "--%s=", s->flag);
+        if (strcmp(s->wants, "a path") != 0 &&
+            strcmp(s->flag, "read-token") != 0)
+            expect_error(ARGS(eqflag), want, s->wants);
+        /* the same value from the environment names the variable */
+        clear_env();
+        assert_int_equal(setenv(s->env, bad, 1), 0);
+        snprintf(want, sizeof want, "%s wants ", s->env);
+        expect_error(NOARGS, want, s->wants);
+        clear_env();
+    }
+    /* more bad values per kind */
+    expect_error(ARGS("--fsync-interval=3600001"), "--fsync-interval", NULL);
+    expect_error(ARGS("--writer-wait=-1"), "--writer-wait", NULL);
+    expect_error(ARGS("--max-streams=100000001"), "--max-streams", NULL);
+    expect_error(ARGS("--max-connections=1000001"), "--max-connections", NULL);
+    expect_error(ARGS("--read-timeout=99999999999999999999999"),
+                 "--read-timeout", NULL);
+    expect_error(ARGS("--max-stream-bytes=0"), "--max-stream-bytes", NULL);
+    expect_error(ARGS("--max-stream-bytes=16777216T"), "--max-stream-bytes",
+                 NULL);
+    expect_error(ARGS("--write-addr=:80"), "--write-addr", NULL);
+    expect_error(ARGS("--write-addr=[::1]"), "--write-addr", NULL);
+    expect_error(ARGS("--log-format=JSON"), "--log-format", NULL);
+    expect_error(ARGS("--fsync=Always"), "--fsync", NULL);
+    expect_error(ARGS("--log-level="), "--log-level", NULL);
+}
+
+static void test_arg_errors(void **state)
+{
+    struct serve_config cfg;
+    char err[256];
+
+    (void)state;
+    expect_error(ARGS("--bogus"), "unknown flag '--bogus'", NULL);
+    expect_error(ARGS("--bogus", "1"), "unknown flag '--bogus'", NULL);
+    expect_error(ARGS("--writer-wait=1", "--Writer-Wait=1"),
+                 "unknown flag '--Writer-Wait'", NULL);
+    expect_error(ARGS("--writer"), "unknown flag '--writer'", NULL);
+    expect_error(ARGS("--writer-wait-s=1"), "unknown flag '--writer-wait-s'",
+                 NULL);
+    expect_error(ARGS("--=1"), "unknown flag '--'", NULL);
+    expect_error(ARGS("--"), "unknown flag '--'", NULL);
+    /* a mistyped secret flag does not echo the secret */
+    memset(err, 0, sizeof err);
+    assert_int_equal(
+        run(&cfg, err, sizeof err, stdout, ARGS("--read-tokn=hunter2")),
+        -EINVAL);
+    assert_non_null(strstr(err, "unknown flag '--read-tokn'"));
+    assert_null(strstr(err, "hunter2"));
+    /* nor does a secret that is too long */
+    memset(err, 0, sizeof err);
+    assert_int_equal(
+        run(&cfg, err, sizeof err, stdout, ARGS("--read-token", long_secret)),
+        -EINVAL);
+    assert_null(strstr(err, "sssssssss"));
+
+    /* not a flag */
+    expect_error(ARGS("extra"), "unexpected argument 'extra'", NULL);
+    expect_error(ARGS("-x"), "unexpected argument '-x'", NULL);
+    expect_error(ARGS("--writer-wait=1", "serve"),
+                 "unexpected argument 'serve'", NULL);
+
+    /* a value missing at the end */
+    expect_error(ARGS("--writer-wait"), "--writer-wait needs a value",
+                 "a whole number");
+    expect_error(ARGS("--fsync=never", "--data-dir"),
+                 "--data-dir needs a value", "a path");
+    expect_error(ARGS("--write-addr"), "--write-addr needs a value",
+                 "HOST:PORT");
+
+    /* the error message is cut to the buffer and NUL-terminated */
+    char tiny[8];
+    memset(tiny, 'x', sizeof tiny);
+    assert_int_equal(run(&cfg, tiny, sizeof tiny, stdout, ARGS("--bogus")),
+                     -EINVAL);
+    assert_int_equal(strlen(tiny), sizeof tiny - 1);
+}
+
+static void test_tls_pair(void **state)
+{
+    struct serve_config cfg;
+
+    (void)state;
+    expect_error(ARGS("--tls-cert", "/c.pem"), "--tls-cert", "--tls-key");
+    expect_error(ARGS("--tls-key=/k.pem"), "--tls-cert", "--tls-key");
+    assert_int_equal(setenv("LIVELOG_TLS_CERT", "/c.pem", 1), 0);
+    expect_error(NOARGS, "--tls-cert", "--tls-key");
+    /* env and flag together make a pair */
+    expect_ok(&cfg, ARGS("--tls-key=/k.pem"));
+    assert_string_equal(cfg.tls_cert, "/c.pem");
+    assert_string_equal(cfg.tls_key, "/k.pem");
+    /* a flag can switch TLS off again ("--flag=" is empty) */
+    expect_ok(&cfg, ARGS("--tls-cert="));
+    assert_string_equal(cfg.tls_cert, "");
+    assert_string_equal(cfg.tls_key, "");
+    clear_env();
+    expect_ok(&cfg, ARGS("--tls-cert=/c.pem", "--tls-key", "/k.pem"));
+    assert_string_equal(cfg.tls_cert, "/c.pem");
+    assert_string_equal(cfg.tls_key, "/k.pem");
+}
+
+/* Runs with --help (or -h) into a memory stream; returns the text. */
+static char *help_text(const char *const *args)
+{
+    struct serve_config cfg;
+    char err[256] = "untouched";
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+
+    assert_non_null(out);
+    assert_int_equal(run(&cfg, err, sizeof err, out, args), 1);
+    assert_int_equal(fclose(out), 0);
+    assert_non_null(text);
+    assert_string_equal(err, "untouched");
+    return text;
+}
+
+static void test_help(void **state)
+{
+    char needle[64];
+
+    (void)state;
+    assert_int_equal(setenv("LIVELOG_READ_TOKEN", "hunter2", 1), 0);
+    char *text = help_text(ARGS("--help"));
+    assert_non_null(strstr(text, "Usage: livelog serve"));
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        snprintf(needle, sizeof needle, "--%s ", settings[i].flag);
+        if (strstr(text, needle) == NULL)
+            fail_msg("--help lacks %s", needle);
+        if (strstr(text, settings[i].env) == NULL)
+            fail_msg("--help lacks %s", settings[i].env);
+    }
+    /* the documented defaults are shown */
+    static const char *const shown[] = {
+        "(default: /var/lib/livelog)",
+        "(default: 127.0.0.1:60022)",
+        "(default: 0.0.0.0:60023)",
+        "(default: info)",
+        "(default: json)",
+        "(default: interval)",
+        "(default: 1000)",
+        "(default: 100000)",
+        "(default: 4G)",
+        "(default: 604800)",
+        "(default: 32768)",
+    };
+    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
+        if (strstr(text, shown[i]) == NULL)
+            fail_msg("--help lacks %s", shown[i]);
+    /* one line per flag, and never the secret */
+    size_t lines = 0;
+    for (const char *p = text; (p = strstr(p, "\n  --")) != NULL; p++)
+        lines++;
+    assert_int_equal(lines, NSETTINGS);
+    assert_null(strstr(text, "hunter2"));
+    free(text);
+
+    /* -h, and --help after other flags */
+    text = help_text(ARGS("-h"));
+    assert_non_null(strstr(text, "--max-total-bytes"));
+    free(text);
+    text = help_text(ARGS("--writer-wait=1", "--help", "--bogus"));
+    assert_non_null(strstr(text, "--read-timeout"));
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_size, test_setup),
+        cmocka_unit_test_setup(test_addr, test_setup),
+        cmocka_unit_test_setup(test_defaults, test_setup),
+        cmocka_unit_test_setup(test_env, test_setup),
+        cmocka_unit_test_setup(test_flags, test_setup),
+        cmocka_unit_test_setup(test_flags_win, test_setup),
+        cmocka_unit_test_setup(test_bad_values, test_setup),
+        cmocka_unit_test_setup(test_arg_errors, test_setup),
+        cmocka_unit_test_setup(test_tls_pair, test_setup),
+        cmocka_unit_test_setup(test_help, test_setup),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
