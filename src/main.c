@@ -3,6 +3,8 @@
  * its clients. Exit codes are documented in docs/OPERATIONS.md. */
 #include <string.h>
 
+#include "client/client_put.h"
+#include "client/client_tail.h"
 #include "dropin.h"
 #include "serve.h"
 
@@ -10,5 +12,9 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "serve") == 0)
         return serve_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "put") == 0)
+        return client_put_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "tail") == 0)
+        return client_tail_main(argc - 1, argv + 1);
     return dropin_main(argc, argv);
 }
