@@ -12,8 +12,21 @@
  *            content and order and measure write-to-read latency.
  *   idle     --readers followers on a quiet stream for --duration s; reports
  *            the server's CPU% and RSS over that window.
+ *   multi    `livelog serve`: --streams writers, each PUTting its own stream
+ *            /v1/logs/PREFIX<i> (fanout's lines at --rate bytes/s each for
+ *            --duration s, all paced by one epoll thread, deadlines spread
+ *            over --tick-ms) and one follower per stream, checked as in
+ *            fanout; reports aggregate ingest MB/s, loss and latency.
+ *   puts     `livelog serve`: --streams small PUTs of --bytes each over
+ *            --concurrency keep-alive connections; the last --live of them
+ *            stay open mid-body (live) for --hold s once HEAD shows their
+ *            bytes committed (data directories for recovery tests).
+ *   waithealth  read the read port from a server log (--log), poll
+ *            /healthz and report the ms since --since (epoch seconds).
  *   genfile  write the exact bytes `ingest` sends to a file (for nginx).
  *   freeport print a free TCP port on 127.0.0.1.
+ * --name NAME points ingest and fanout at the serve stream /v1/logs/NAME
+ * instead of the drop-in's /log and /log/TOKEN.
  * With --server-pid the server's CPU (utime+stime) and memory (VmRSS,
  * VmHWM) are read from /proc and reported.
  *
@@ -74,6 +87,16 @@ struct opts {
     double tick_ms;
     size_t chunk;
     int max_pending;
+    const char *name;   /* serve: one stream /v1/logs/NAME (ingest, fanout) */
+    const char *prefix; /* serve: stream i is /v1/logs/PREFIX<i> (multi) */
+    int streams;
+    int first;
+    int live;
+    int concurrency;
+    double hold;
+    const char *logfile;
+    double since;
+    double timeout;
 };
 
 static struct opts O = {
@@ -92,6 +115,10 @@ static struct opts O = {
     .tick_ms = 1.0,
     .chunk = 1024 * 1024,
     .max_pending = 256,
+    .streams = 1,
+    .concurrency = 8,
+    .hold = 60.0,
+    .timeout = 30.0,
 };
 
 static void die(const char *what)
@@ -169,7 +196,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: livelog-loadgen CMD [options]\n"
-            "  CMD: ingest | fanout | idle | genfile PATH | freeport\n"
+            "  CMD: ingest | fanout | idle | multi | puts | waithealth |\n"
+            "       genfile PATH | freeport\n"
             "  --host H --write-port P --read-port P --token T\n"
             "  --server-pid PID   read server CPU/RSS from /proc\n"
             "  --label NAME       scenario name in the JSON line\n"
@@ -182,7 +210,19 @@ static void usage(void)
             "  --threads N        reader threads (1)\n"
             "  --drain-timeout S  wait for readers after the writer (30)\n"
             "  --tick-ms MS       writer pacing tick (1)\n"
-            "  --chunk N          ingest chunk size (1M)\n");
+            "  --chunk N          ingest chunk size (1M)\n"
+            "  --name NAME        livelog serve: ingest/fanout use the one\n"
+            "                     stream /v1/logs/NAME instead of /log\n"
+            "  --prefix P         multi/puts: stream i is /v1/logs/P<i>\n"
+            "  --streams N        multi/puts: number of streams (1)\n"
+            "  --first I          puts: names start at P<I> (0)\n"
+            "  --live K           puts: the last K streams stay open\n"
+            "                     mid-body (live) until --hold S ends\n"
+            "  --concurrency C    puts: parallel connections (8)\n"
+            "  --log FILE --since EPOCH --timeout S\n"
+            "                     waithealth: read port from FILE's\n"
+            "                     listening line, poll /healthz, report ms\n"
+            "                     since EPOCH (s.us, e.g. $EPOCHREALTIME)\n");
     exit(2);
 }
 
@@ -239,6 +279,26 @@ static void parse_args(int argc, char **argv)
             O.tick_ms = parse_double(v, a);
         else if (strcmp(a, "--chunk") == 0)
             O.chunk = (size_t)parse_u64(v, a);
+        else if (strcmp(a, "--name") == 0)
+            O.name = v;
+        else if (strcmp(a, "--prefix") == 0)
+            O.prefix = v;
+        else if (strcmp(a, "--streams") == 0)
+            O.streams = parse_int(v, a);
+        else if (strcmp(a, "--first") == 0)
+            O.first = parse_int(v, a);
+        else if (strcmp(a, "--live") == 0)
+            O.live = parse_int(v, a);
+        else if (strcmp(a, "--concurrency") == 0)
+            O.concurrency = parse_int(v, a);
+        else if (strcmp(a, "--hold") == 0)
+            O.hold = parse_double(v, a);
+        else if (strcmp(a, "--log") == 0)
+            O.logfile = v;
+        else if (strcmp(a, "--since") == 0)
+            O.since = parse_double(v, a);
+        else if (strcmp(a, "--timeout") == 0)
+            O.timeout = parse_double(v, a);
         else
             usage();
     }
@@ -252,6 +312,12 @@ static void parse_args(int argc, char **argv)
         fail("--tick-ms must be >= 0.1");
     if (O.slow_for < 0)
         O.slow_for = O.duration;
+    if (O.streams < 1)
+        fail("--streams must be >= 1");
+    if (O.live > O.streams)
+        fail("--live must be <= --streams");
+    if (O.concurrency < 1 || O.concurrency > 256)
+        fail("--concurrency must be between 1 and 256");
     if (O.label == NULL)
         O.label = O.cmd;
 }
@@ -428,6 +494,50 @@ static int read_status(int fd)
     return (int)strtol(buf + 9, NULL, 10);
 }
 
+/* Request target of a PUT (write) or GET (read). STREAM >= 0 with --prefix
+ * names /v1/logs/PREFIX<STREAM>; otherwise --name names /v1/logs/NAME; the
+ * drop-in paths (/log, /log/TOKEN) are the default. */
+static void req_path(char *buf, size_t cap, bool write, long stream)
+{
+    if (O.prefix != NULL && stream >= 0)
+        snprintf(buf, cap, "/v1/logs/%s%ld", O.prefix, stream);
+    else if (O.name != NULL)
+        snprintf(buf, cap, "/v1/logs/%s", O.name);
+    else if (write)
+        snprintf(buf, cap, "/log");
+    else
+        snprintf(buf, cap, "/log/%s", O.token);
+}
+
+/* Head of a chunked PUT; returns its length. */
+static size_t put_head(char *buf, size_t cap, long stream)
+{
+    char path[1200];
+    req_path(path, sizeof path, true, stream);
+    int n = snprintf(buf, cap,
+                     "PUT %s HTTP/1.1\r\nHost: %s:%d\r\n"
+                     "Transfer-Encoding: chunked\r\n"
+                     "Content-Type: text/plain\r\n\r\n",
+                     path, O.host, O.write_port);
+    if (n < 0 || (size_t)n >= cap)
+        fail("request head too long");
+    return (size_t)n;
+}
+
+/* Head of a following GET; returns its length. */
+static size_t get_head(char *buf, size_t cap, long stream)
+{
+    char path[1200];
+    req_path(path, sizeof path, false, stream);
+    int n = snprintf(buf, cap,
+                     "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
+                     "User-Agent: livelog-loadgen\r\n\r\n",
+                     path, O.host, O.read_port);
+    if (n < 0 || (size_t)n >= cap)
+        fail("request head too long");
+    return (size_t)n;
+}
+
 static void raise_nofile(void)
 {
     struct rlimit rl;
@@ -591,13 +701,9 @@ static void *writer_main(void *arg)
     struct writer_result *r = arg;
     size_t L = O.line;
     int fd = connect_blocking(O.write_port, 30.0);
-    char req[512];
-    int rl = snprintf(req, sizeof req,
-                      "PUT /log HTTP/1.1\r\nHost: %s:%d\r\n"
-                      "Transfer-Encoding: chunked\r\n"
-                      "Content-Type: text/plain\r\n\r\n",
-                      O.host, O.write_port);
-    if (!send_all(fd, req, (size_t)rl)) {
+    char req[1400];
+    size_t rl = put_head(req, sizeof req, -1);
+    if (!send_all(fd, req, rl)) {
         snprintf(r->err, sizeof r->err, "send headers: %s", strerror(errno));
         atomic_store(&g_writer_done, 1);
         close(fd);
@@ -712,6 +818,7 @@ struct reader {
     int trailer_col;          /* chars on the current trailer line */
     double tokens;            /* slow readers: bytes allowed */
     uint64_t throttled_bytes; /* slow readers: received while throttled */
+    long stream;              /* multi: the stream it follows, else -1 */
 };
 
 struct rthread {
@@ -726,8 +833,6 @@ struct rthread {
     int ndone;
     int npending; /* connecting or waiting for the response head */
     char *rbuf;
-    char req[512];
-    size_t reqlen;
 };
 
 static void reader_finish(struct rthread *t, struct reader *r, bool clean)
@@ -1044,8 +1149,9 @@ static void reader_event(struct rthread *t, int ep, size_t idx, uint32_t evs)
             reader_finish(t, r, false);
             return;
         }
-        ssize_t n =
-            send(r->fd, t->req + r->sent, t->reqlen - r->sent, MSG_NOSIGNAL);
+        char req[1400];
+        size_t reqlen = get_head(req, sizeof req, r->stream);
+        ssize_t n = send(r->fd, req + r->sent, reqlen - r->sent, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 return;
@@ -1055,7 +1161,7 @@ static void reader_event(struct rthread *t, int ep, size_t idx, uint32_t evs)
             return;
         }
         r->sent += (size_t)n;
-        if (r->sent == t->reqlen) {
+        if (r->sent == reqlen) {
             r->st = R_HEAD;
             reader_set(ep, r, idx, EPOLLIN | EPOLLRDHUP);
         }
@@ -1106,10 +1212,6 @@ static void *reader_main(void *arg)
     t->rbuf = malloc(RECV_BUF);
     if (t->rbuf == NULL)
         fail("out of memory");
-    t->reqlen = (size_t)snprintf(t->req, sizeof t->req,
-                                 "GET /log/%s HTTP/1.1\r\nHost: %s:%d\r\n"
-                                 "User-Agent: livelog-loadgen\r\n\r\n",
-                                 O.token, O.host, O.read_port);
     enum { MAXEV = 512 };
     struct epoll_event evs[MAXEV];
     int next = 0; /* next reader to connect */
@@ -1282,13 +1384,9 @@ static int cmd_ingest(void)
     double c0 = self_cpu_s();
     uint64_t t0 = now_ns();
     int fd = connect_blocking(O.write_port, 30.0);
-    char req[512];
-    int rl = snprintf(req, sizeof req,
-                      "PUT /log HTTP/1.1\r\nHost: %s:%d\r\n"
-                      "Transfer-Encoding: chunked\r\n"
-                      "Content-Type: text/plain\r\n\r\n",
-                      O.host, O.write_port);
-    bool ok = send_all(fd, req, (size_t)rl);
+    char req[1400];
+    size_t rl = put_head(req, sizeof req, -1);
+    bool ok = send_all(fd, req, rl);
     uint64_t left = O.bytes;
     size_t off = 0;
     while (ok && left > 0) {
@@ -1329,6 +1427,840 @@ static int cmd_ingest(void)
     return pass ? 0 : 1;
 }
 
+/* ------------------------------------------------------------------ */
+/* multi: N writers (one stream each) paced on one epoll thread        */
+
+enum wstate { W_CONNECTING, W_BODY, W_ENDING, W_DONE };
+
+struct mwriter {
+    int fd;
+    enum wstate st;
+    bool ok;
+    bool want_out; /* EPOLLOUT registered */
+    int status;
+    char *out; /* bytes queued for the socket */
+    size_t out_len;
+    size_t out_off;
+    uint64_t bytes;   /* body bytes queued (what its follower must get) */
+    uint64_t seq;     /* next line's sequence number */
+    uint64_t paced;   /* lines after the prelude */
+    uint64_t next_ns; /* next pacing deadline */
+    uint64_t done_ns;
+    char resp[1024];
+    size_t resplen;
+};
+
+struct mwctx {
+    struct mwriter *w;
+    int n;
+    size_t cap_lines; /* lines per chunk at most */
+    int failed;
+    int ndone;
+    uint64_t max_lag_ns;
+    uint64_t last_done_ns;
+    uint64_t paced_bytes; /* queued when the paced window ended */
+    uint64_t paced_end_ns;
+    char err[160];
+};
+
+static void mw_fail(struct mwctx *c, struct mwriter *w, const char *what,
+                    int err)
+{
+    if (w->st == W_DONE)
+        return;
+    if (c->err[0] == '\0')
+        snprintf(c->err, sizeof c->err, "stream %ld: %s%s%s", (long)(w - c->w),
+                 what, err != 0 ? ": " : "", err != 0 ? strerror(err) : "");
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    w->st = W_DONE;
+    w->ok = false;
+    w->done_ns = now_ns();
+    c->failed++;
+    c->ndone++;
+}
+
+static void mw_events(int ep, struct mwriter *w, size_t idx, uint32_t evs)
+{
+    struct epoll_event ev = {.events = evs, .data.u64 = idx};
+    epoll_ctl(ep, EPOLL_CTL_MOD, w->fd, &ev);
+}
+
+/* Sends what is queued; registers EPOLLOUT while the socket is full. */
+static void mw_flush(struct mwctx *c, int ep, struct mwriter *w, size_t idx)
+{
+    while (w->out_off < w->out_len) {
+        ssize_t n = send(w->fd, w->out + w->out_off, w->out_len - w->out_off,
+                         MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                if (!w->want_out) {
+                    w->want_out = true;
+                    mw_events(ep, w, idx, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+                }
+                return;
+            }
+            mw_fail(c, w, "send", errno);
+            return;
+        }
+        w->out_off += (size_t)n;
+    }
+    w->out_off = w->out_len = 0;
+    if (w->want_out) {
+        w->want_out = false;
+        mw_events(ep, w, idx, EPOLLIN | EPOLLRDHUP);
+    }
+}
+
+/* Queues one chunk of N lines stamped now. */
+static void mw_queue_lines(struct mwriter *w, uint64_t n)
+{
+    size_t L = O.line;
+    uint64_t ts = now_ns();
+    char *p = w->out + w->out_len;
+    int hl = snprintf(p, 32, "%zx\r\n", (size_t)n * L);
+    p += hl;
+    for (uint64_t i = 0; i < n; i++)
+        make_line(p + i * L, w->seq + i, ts);
+    p += n * L;
+    memcpy(p, "\r\n", 2);
+    w->out_len += (size_t)hl + (size_t)n * L + 2;
+    w->seq += n;
+    w->bytes += n * L;
+}
+
+static bool mw_connect(int ep, struct mwriter *w, size_t idx)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct sockaddr_in sa = server_addr(O.write_port);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 &&
+        errno != EINPROGRESS) {
+        close(fd);
+        return false;
+    }
+    w->fd = fd;
+    w->st = W_CONNECTING;
+    /* the request head and the prelude (line 0) go out on connect */
+    w->out_len = put_head(w->out, 1400, (long)idx);
+    w->out_off = 0;
+    w->seq = 0;
+    w->bytes = 0;
+    mw_queue_lines(w, 1);
+    struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = idx};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+        die("epoll_ctl");
+    return true;
+}
+
+static void mw_readable(struct mwctx *c, struct mwriter *w)
+{
+    for (;;) {
+        size_t room = sizeof w->resp - 1 - w->resplen;
+        if (room == 0) {
+            mw_fail(c, w, "response head too long", 0);
+            return;
+        }
+        ssize_t n = recv(w->fd, w->resp + w->resplen, room, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                mw_fail(c, w, "recv", errno);
+            return;
+        }
+        if (n == 0) {
+            mw_fail(c, w, "server closed the PUT", 0);
+            return;
+        }
+        w->resplen += (size_t)n;
+        w->resp[w->resplen] = '\0';
+        if (strstr(w->resp, "\r\n\r\n") == NULL)
+            continue;
+        if (strncmp(w->resp, "HTTP/1.", 7) == 0)
+            w->status = (int)strtol(w->resp + 9, NULL, 10);
+        if (w->st != W_ENDING || w->status < 200 || w->status >= 300) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "PUT answered %d%s", w->status,
+                     w->st != W_ENDING ? " before the body ended" : "");
+            mw_fail(c, w, msg, 0);
+            return;
+        }
+        close(w->fd);
+        w->fd = -1;
+        w->st = W_DONE;
+        w->ok = true;
+        w->done_ns = now_ns();
+        if (w->done_ns > c->last_done_ns)
+            c->last_done_ns = w->done_ns;
+        c->ndone++;
+        return;
+    }
+}
+
+/* One pacing step of a writer with an empty queue. */
+static void mw_pace(struct mwctx *c, int ep, struct mwriter *w, size_t idx,
+                    uint64_t now, uint64_t total_lines, uint64_t tick)
+{
+    uint64_t dur = (uint64_t)(O.duration * 1e9);
+    bool over = now >= g_go_ns + dur;
+    if (over && w->paced >= total_lines) {
+        memcpy(w->out, "0\r\n\r\n", 5);
+        w->out_len = 5;
+        w->out_off = 0;
+        w->st = W_ENDING;
+        mw_flush(c, ep, w, idx);
+        return;
+    }
+    if (now < w->next_ns)
+        return;
+    uint64_t due = total_lines;
+    if (!over)
+        due =
+            (uint64_t)((double)O.rate * (double)(now - g_go_ns) / 1e9) / O.line;
+    if (due > total_lines)
+        due = total_lines;
+    if (due > w->paced) {
+        uint64_t n = due - w->paced;
+        if (n > c->cap_lines)
+            n = c->cap_lines;
+        if (now - w->next_ns > c->max_lag_ns)
+            c->max_lag_ns = now - w->next_ns;
+        mw_queue_lines(w, n);
+        w->paced += n;
+        mw_flush(c, ep, w, idx);
+        if (w->paced < due)
+            return; /* more due: again on the next loop */
+    }
+    while (w->next_ns <= now)
+        w->next_ns += tick;
+}
+
+static void *multi_writer_main(void *arg)
+{
+    struct mwctx *c = arg;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        die("epoll_create1");
+    enum { MAXEV = 512 };
+    struct epoll_event evs[MAXEV];
+    uint64_t tick = (uint64_t)(O.tick_ms * 1e6);
+    uint64_t total_lines =
+        (uint64_t)((double)O.rate * O.duration) / (uint64_t)O.line;
+    int next = 0;
+    int connecting = 0;
+    bool paced_init = false;
+    uint64_t hard_end = 0;
+    while (c->ndone < c->n) {
+        while (next < c->n && connecting < 128) {
+            struct mwriter *w = &c->w[next];
+            if (mw_connect(ep, w, (size_t)next))
+                connecting++;
+            else
+                mw_fail(c, w, "connect", errno);
+            next++;
+        }
+        int phase = atomic_load(&g_phase);
+        uint64_t now = now_ns();
+        if (phase >= 2) {
+            if (!paced_init) {
+                paced_init = true;
+                for (int i = 0; i < c->n; i++) /* staggered deadlines */
+                    c->w[i].next_ns =
+                        g_go_ns + tick * (uint64_t)i / (uint64_t)c->n;
+                hard_end = g_go_ns + (uint64_t)(O.duration * 1e9) +
+                           (uint64_t)(O.drain_timeout * 1e9);
+            }
+            if (c->paced_end_ns == 0 &&
+                now >= g_go_ns + (uint64_t)(O.duration * 1e9)) {
+                c->paced_end_ns = now;
+                for (int i = 0; i < c->n; i++)
+                    c->paced_bytes += c->w[i].bytes;
+            }
+            for (int i = 0; i < c->n; i++) {
+                struct mwriter *w = &c->w[i];
+                if (w->st == W_BODY && w->out_len == 0)
+                    mw_pace(c, ep, w, (size_t)i, now, total_lines, tick);
+            }
+            if (now > hard_end) {
+                for (int i = 0; i < c->n; i++)
+                    mw_fail(c, &c->w[i], "timed out", 0);
+                break;
+            }
+        }
+        int n = epoll_wait(ep, evs, MAXEV, 1);
+        if (n < 0 && errno != EINTR)
+            die("epoll_wait");
+        for (int i = 0; i < n; i++) {
+            size_t idx = (size_t)evs[i].data.u64;
+            struct mwriter *w = &c->w[idx];
+            uint32_t e = evs[i].events;
+            if (w->st == W_DONE)
+                continue;
+            if (w->st == W_CONNECTING) {
+                int err = 0;
+                socklen_t sl = sizeof err;
+                getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+                connecting--;
+                if (err != 0 || (e & (EPOLLERR | EPOLLHUP))) {
+                    mw_fail(c, w, "connect", err);
+                    continue;
+                }
+                w->st = W_BODY;
+                w->want_out = true; /* registered for EPOLLOUT now */
+                mw_flush(c, ep, w, idx);
+                continue;
+            }
+            if (e & EPOLLOUT)
+                mw_flush(c, ep, w, idx);
+            if (w->st != W_DONE &&
+                (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+                mw_readable(c, w);
+        }
+    }
+    for (int i = 0; i < c->n; i++)
+        if (c->w[i].st != W_DONE)
+            mw_fail(c, &c->w[i], "unfinished", 0);
+    close(ep);
+    atomic_store(&g_writer_done, 1);
+    return NULL;
+}
+
+/* Starts the reader threads over RS[0..TOTAL); returns the thread count. */
+static int start_readers(struct reader *rs, int total, struct rthread **out)
+{
+    int nt = O.threads < total ? O.threads : total;
+    struct rthread *th = calloc((size_t)nt, sizeof *th);
+    if (th == NULL)
+        fail("out of memory");
+    int per = total / nt;
+    int extra = total % nt;
+    int at = 0;
+    for (int i = 0; i < nt; i++) {
+        th[i].idx = i;
+        th[i].nreaders = per + (i < extra ? 1 : 0);
+        th[i].r = rs + at;
+        at += th[i].nreaders;
+        if (pthread_create(&th[i].tid, NULL, reader_main, &th[i]) != 0)
+            fail("pthread_create");
+    }
+    *out = th;
+    return nt;
+}
+
+static int cmd_multi(void)
+{
+    if (O.write_port <= 0 || O.read_port <= 0 || O.prefix == NULL)
+        fail("multi needs --write-port, --read-port and --prefix");
+    raise_nofile();
+    int N = O.streams;
+    struct mwctx c;
+    memset(&c, 0, sizeof c);
+    c.n = N;
+    c.w = calloc((size_t)N, sizeof *c.w);
+    struct reader *rs = calloc((size_t)N, sizeof *rs);
+    if (c.w == NULL || rs == NULL)
+        fail("out of memory");
+    /* a chunk carries at most 50 ms of lines (at least 4) */
+    c.cap_lines = (size_t)((double)O.rate * 0.05) / O.line;
+    if (c.cap_lines < 4)
+        c.cap_lines = 4;
+    for (int i = 0; i < N; i++) {
+        c.w[i].fd = -1;
+        c.w[i].out = malloc(1400 + 64 + c.cap_lines * O.line);
+        if (c.w[i].out == NULL)
+            fail("out of memory");
+        rs[i].fd = -1;
+        rs[i].st = R_IDLE;
+        rs[i].stream = i;
+    }
+    struct proc_sample p0 = proc_sample();
+    double c0 = self_cpu_s();
+    pthread_t wt;
+    if (pthread_create(&wt, NULL, multi_writer_main, &c) != 0)
+        fail("pthread_create");
+    usleep(20000); /* let the PUTs start before the GETs */
+    struct rthread *th = NULL;
+    uint64_t t_setup = now_ns();
+    int nt = start_readers(rs, N, &th);
+    /* every follower must have line 0 of its stream (or have failed) */
+    uint64_t lim = t_setup + 60ULL * 1000000000ULL;
+    while (atomic_load(&g_prelude) + atomic_load(&g_done) < N && now_ns() < lim)
+        usleep(1000);
+    double setup_s = (double)(now_ns() - t_setup) / 1e9;
+    int got_headers = atomic_load(&g_headers);
+    int got_prelude = atomic_load(&g_prelude);
+    struct proc_sample pw0 = proc_sample();
+    g_go_ns = now_ns();
+    atomic_store(&g_phase, 2);
+    pthread_join(wt, NULL);
+    uint64_t t_written = now_ns();
+    struct proc_sample pw1 = proc_sample();
+    double window = (double)(t_written - g_go_ns) / 1e9;
+    atomic_store(&g_phase, 3);
+    for (int i = 0; i < nt; i++)
+        pthread_join(th[i].tid, NULL);
+    double drain_s = (double)(now_ns() - t_written) / 1e9;
+    struct proc_sample p1 = proc_sample();
+
+    struct hist *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        fail("out of memory");
+    uint64_t lines = 0, errors = 0, conn_err = 0, lost = 0, excess = 0;
+    uint64_t written = 0, received = 0;
+    int complete = 0, wok = 0;
+    for (int i = 0; i < nt; i++) {
+        for (size_t b = 0; b < HIST_BUCKETS; b++)
+            h->n[b] += th[i].hist.n[b];
+        h->count += th[i].hist.count;
+        if (th[i].hist.max_ns > h->max_ns)
+            h->max_ns = th[i].hist.max_ns;
+        lines += th[i].lines;
+        errors += th[i].errors;
+        conn_err += th[i].connect_errors;
+    }
+    for (int i = 0; i < N; i++) {
+        uint64_t want = c.w[i].bytes;
+        written += want;
+        received += rs[i].received;
+        if (c.w[i].ok)
+            wok++;
+        if (rs[i].complete)
+            complete++;
+        if (rs[i].received < want)
+            lost += want - rs[i].received;
+        else
+            excess += rs[i].received - want;
+    }
+    /* ingest: body bytes over go .. the last 201 (the prelude is tiny) */
+    double ingest_s = c.last_done_ns > g_go_ns
+                          ? (double)(c.last_done_ns - g_go_ns) / 1e9
+                          : window;
+    double ingest_mbps = ingest_s > 0 ? (double)written / ingest_s / 1e6 : 0;
+    /* during the paced window only, and the tail from its end to the
+     * last 201 (the rest of the lines, the ends, the completions) */
+    double paced_mbps =
+        O.duration > 0 ? (double)c.paced_bytes / O.duration / 1e6 : 0;
+    double tail_s = c.last_done_ns > c.paced_end_ns && c.paced_end_ns > 0
+                        ? (double)(c.last_done_ns - c.paced_end_ns) / 1e9
+                        : 0;
+    bool pass =
+        wok == N && lost == 0 && excess == 0 && errors == 0 && complete == N;
+    printf("{");
+    json_str(stdout, "scenario", O.label);
+    printf(",\"mode\":\"multi\",\"streams\":%d,\"rate_bps_per_stream\":%" PRIu64
+           ",\"offered_mb_per_s\":%.1f,\"duration_s\":%.3f,\"line\":%zu"
+           ",\"tick_ms\":%.1f,\"written_bytes\":%" PRIu64
+           ",\"received_bytes\":%" PRIu64 ",\"ingest_mb_per_s\":%.1f"
+           ",\"paced_mb_per_s\":%.1f,\"end_to_last_201_s\":%.3f"
+           ",\"bytes_lost\":%" PRIu64 ",\"bytes_excess\":%" PRIu64
+           ",\"content_errors\":%" PRIu64 ",\"writers_ok\":%d"
+           ",\"readers_complete\":%d,\"readers_headers\":%d"
+           ",\"readers_prelude\":%d,\"connect_errors\":%" PRIu64
+           ",\"lines_checked\":%" PRIu64
+           ",\"lat_p50_us\":%.0f,\"lat_p99_us\":%.0f,\"lat_p999_us\":%.0f"
+           ",\"lat_max_us\":%.0f,\"writer_max_lag_us\":%.0f"
+           ",\"setup_s\":%.3f,\"drain_s\":%.3f,\"ok\":%s"
+           ",\"loadgen_cpu_s\":%.3f",
+           N, O.rate, (double)O.rate * N / 1e6, window, O.line, O.tick_ms,
+           written, received, ingest_mbps, paced_mbps, tail_s, lost, excess,
+           errors, wok, complete, got_headers, got_prelude, conn_err, lines,
+           hist_pct(h, 0.50), hist_pct(h, 0.99), hist_pct(h, 0.999),
+           (double)h->max_ns / 1000.0, (double)c.max_lag_ns / 1000.0, setup_s,
+           drain_s, pass ? "true" : "false", self_cpu_s() - c0);
+    json_proc(stdout, pw0, pw1, window);
+    if (p1.ok)
+        printf(",\"server_cpu_total_s\":%.3f,\"server_peak_rss_end_kib\":%ld",
+               p1.cpu_s - (p0.ok ? p0.cpu_s : 0), p1.hwm_kb);
+    if (c.err[0] != '\0') {
+        printf(",");
+        json_str(stdout, "writer_error", c.err);
+    }
+    printf("}\n");
+    fflush(stdout);
+    fprintf(stderr,
+            "%s: %d writers x %.1f KB/s (%.1f MB/s offered) for %.1f s, "
+            "%d-byte lines, one follower each\n",
+            O.label, N, (double)O.rate / 1e3, (double)O.rate * N / 1e6, window,
+            (int)O.line);
+    fprintf(stderr,
+            "  written %" PRIu64 " B (%.1f MB/s), lost %" PRIu64
+            " B, excess %" PRIu64 " B, content errors %" PRIu64
+            ", writers ok %d/%d, followers complete %d/%d (setup %.2f s)\n",
+            written, ingest_mbps, lost, excess, errors, wok, N, complete, N,
+            setup_s);
+    fprintf(stderr,
+            "  latency p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us "
+            "(%" PRIu64 " samples); writer max lag %.0f us\n",
+            hist_pct(h, 0.5), hist_pct(h, 0.99), hist_pct(h, 0.999),
+            (double)h->max_ns / 1000.0, h->count,
+            (double)c.max_lag_ns / 1000.0);
+    if (pw1.ok)
+        fprintf(stderr,
+                "  server cpu %.2f s over %.1f s, RSS %ld KiB, peak %ld KiB\n",
+                pw1.cpu_s - pw0.cpu_s, window, pw1.rss_kb, p1.hwm_kb);
+    if (c.err[0] != '\0')
+        fprintf(stderr, "  first writer error: %s\n", c.err);
+    fprintf(stderr, "  %s\n", pass ? "OK" : "FAILED");
+    for (int i = 0; i < N; i++)
+        free(c.w[i].out);
+    free(c.w);
+    free(h);
+    free(rs);
+    free(th);
+    return pass ? 0 : 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* puts: many small streams (data directories for recovery)            */
+
+static int try_connect(int port, double timeout_s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct timeval tv = {
+        .tv_sec = (time_t)timeout_s,
+        .tv_usec =
+            (suseconds_t)((timeout_s - (double)(time_t)timeout_s) * 1e6)};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = server_addr(port);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads one response (head, and its Content-Length body unless HEAD);
+ * returns the status or -1; *keep is false when the connection must not
+ * be reused; *offset gets Upload-Offset (UINT64_MAX when absent). */
+static int read_response(int fd, bool head_only, bool *keep, uint64_t *offset)
+{
+    char buf[HDR_MAX];
+    size_t len = 0;
+    char *end = NULL;
+    *keep = false;
+    while (len < sizeof buf - 1) {
+        ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        len += (size_t)n;
+        buf[len] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+        if (end != NULL)
+            break;
+    }
+    if (end == NULL || strncmp(buf, "HTTP/1.", 7) != 0)
+        return -1;
+    int status = (int)strtol(buf + 9, NULL, 10);
+    end[2] = '\0';
+    if (offset != NULL)
+        *offset = header_u64(buf, "Upload-Offset");
+    uint64_t cl = header_u64(buf, "Content-Length");
+    if (head_only || cl == UINT64_MAX)
+        cl = 0;
+    size_t have = len - (size_t)(end + 4 - buf);
+    while (have < cl) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return status;
+        have += (size_t)n;
+    }
+    *keep = have == cl && !header_has(buf, "Connection", "close");
+    return status;
+}
+
+struct pthread_ctx {
+    pthread_t tid;
+    int idx;
+    const char *body;
+    int done;
+    int failed;
+    int live_ok;
+    int *live_fds;
+    int first_bad;
+    int live_closed;     /* live writers the server answered or closed */
+    int live_bad_status; /* last HEAD answer of a live stream not seen */
+    uint64_t live_bad_offset;
+};
+
+static void *puts_main(void *arg)
+{
+    struct pthread_ctx *t = arg;
+    int N = O.streams;
+    int first_live = N - O.live;
+    size_t blen = (size_t)O.bytes;
+    int fd = -1;
+    char head[1600];
+    char path[1200];
+    for (int i = t->idx; i < N; i += O.concurrency) {
+        req_path(path, sizeof path, true, O.first + i);
+        if (i >= first_live) {
+            /* live: a chunked PUT with one chunk, left open */
+            int lfd = try_connect(O.write_port, 10.0);
+            size_t hl = lfd >= 0 ? put_head(head, sizeof head, O.first + i) : 0;
+            if (lfd < 0 || !send_all(lfd, head, hl) ||
+                !send_chunk(lfd, t->body, blen)) {
+                if (lfd >= 0)
+                    close(lfd);
+                t->failed++;
+                continue;
+            }
+            t->live_fds[i - first_live] = lfd;
+            t->done++;
+            continue;
+        }
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (fd < 0)
+                fd = try_connect(O.write_port, 10.0);
+            if (fd < 0)
+                break;
+            int hl = snprintf(head, sizeof head,
+                              "PUT %s HTTP/1.1\r\nHost: %s:%d\r\n"
+                              "Content-Type: text/plain\r\n"
+                              "Content-Length: %zu\r\n\r\n",
+                              path, O.host, O.write_port, blen);
+            bool keep = false;
+            int st = -1;
+            if (send_all(fd, head, (size_t)hl) && send_all(fd, t->body, blen))
+                st = read_response(fd, false, &keep, NULL);
+            if (!keep) {
+                close(fd);
+                fd = -1;
+            }
+            if (st == 201) {
+                t->done++;
+                break;
+            }
+            if (st > 0 || attempt == 1) {
+                if (t->first_bad == 0)
+                    t->first_bad = st;
+                t->failed++;
+                break;
+            }
+        }
+    }
+    /* live streams: wait (15 s in all) until HEAD reports every byte
+     * committed; a writer connection the server closed is a failure */
+    uint64_t until = now_ns() + 15ULL * 1000000000ULL;
+    for (int i = first_live + t->idx; i < N; i += O.concurrency) {
+        int lfd = t->live_fds[i - first_live];
+        if (lfd < 0)
+            continue;
+        req_path(path, sizeof path, true, O.first + i);
+        while (now_ns() < until) {
+            char c;
+            if (recv(lfd, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) {
+                t->live_closed++; /* an answer or EOF mid-body */
+                break;
+            }
+            if (fd < 0)
+                fd = try_connect(O.write_port, 10.0);
+            if (fd < 0)
+                break;
+            int hl = snprintf(head, sizeof head,
+                              "HEAD %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n", path,
+                              O.host, O.write_port);
+            bool keep = false;
+            uint64_t off = UINT64_MAX;
+            int st = -1;
+            if (send_all(fd, head, (size_t)hl))
+                st = read_response(fd, true, &keep, &off);
+            if (!keep) {
+                close(fd);
+                fd = -1;
+            }
+            if (st == 200 && off == blen) {
+                t->live_ok++;
+                break;
+            }
+            t->live_bad_status = st;
+            t->live_bad_offset = off;
+            usleep(2000);
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+static int cmd_puts(void)
+{
+    if (O.write_port <= 0 || O.prefix == NULL)
+        fail("puts needs --write-port and --prefix");
+    if (O.bytes > 1024 * 1024)
+        fail("puts: --bytes at most 1M");
+    raise_nofile();
+    size_t blen = 0;
+    char *block = ingest_block(&blen);
+    int nc = O.concurrency;
+    struct pthread_ctx *th = calloc((size_t)nc, sizeof *th);
+    int *live_fds = malloc(sizeof(int) * (size_t)(O.live + 1));
+    if (th == NULL || live_fds == NULL)
+        fail("out of memory");
+    for (int i = 0; i < O.live; i++)
+        live_fds[i] = -1;
+    struct proc_sample p0 = proc_sample();
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < nc; i++) {
+        th[i].idx = i;
+        th[i].body = block;
+        th[i].live_fds = live_fds;
+        if (pthread_create(&th[i].tid, NULL, puts_main, &th[i]) != 0)
+            fail("pthread_create");
+    }
+    int done = 0, failed = 0, live_ok = 0, first_bad = 0, lbs = 0;
+    int live_closed = 0;
+    uint64_t lbo = 0;
+    for (int i = 0; i < nc; i++) {
+        pthread_join(th[i].tid, NULL);
+        done += th[i].done;
+        failed += th[i].failed;
+        live_ok += th[i].live_ok;
+        live_closed += th[i].live_closed;
+        if (first_bad == 0)
+            first_bad = th[i].first_bad;
+        if (th[i].live_bad_status != 0) {
+            lbs = th[i].live_bad_status;
+            lbo = th[i].live_bad_offset;
+        }
+    }
+    double secs = (double)(now_ns() - t0) / 1e9;
+    struct proc_sample p1 = proc_sample();
+    bool pass = failed == 0 && done == O.streams && live_ok == O.live;
+    printf("{");
+    json_str(stdout, "scenario", O.label);
+    printf(",\"mode\":\"puts\",\"streams\":%d,\"bytes_each\":%" PRIu64
+           ",\"first\":%d,\"live\":%d,\"live_committed\":%d"
+           ",\"live_closed_by_server\":%d,\"created\":%d,\"failed\":%d"
+           ",\"first_bad_status\":%d,\"seconds\":%.3f,\"streams_per_s\":%.0f"
+           ",\"concurrency\":%d,\"live_head_status\":%d"
+           ",\"live_head_offset\":%" PRId64 ",\"ok\":%s",
+           O.streams, O.bytes, O.first, O.live, live_ok, live_closed, done,
+           failed, first_bad, secs, secs > 0 ? (double)done / secs : 0.0, nc,
+           lbs, lbo == UINT64_MAX ? (int64_t)-1 : (int64_t)lbo,
+           pass ? "true" : "false");
+    json_proc(stdout, p0, p1, secs);
+    printf("}\n");
+    fflush(stdout);
+    fprintf(stderr,
+            "%s: %d streams of %" PRIu64 " B (%d left live, %d of them "
+            "committed) in %.2f s, %d failed%s\n",
+            O.label, done, O.bytes, O.live, live_ok, secs, failed,
+            pass ? "" : "  FAILED");
+    if (O.live > 0 && pass) {
+        /* hold the live writers open (killing us or the server ends it) */
+        sleep_until_ns(now_ns() + (uint64_t)(O.hold * 1e9));
+    }
+    for (int i = 0; i < O.live; i++)
+        if (live_fds[i] >= 0)
+            close(live_fds[i]);
+    free(live_fds);
+    free(th);
+    free(block);
+    return pass ? 0 : 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* waithealth: time from a given instant to the first 200 of /healthz  */
+
+static double epoch_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The read listener's port from the server's JSON log, or 0. */
+static int log_read_port(const char *file)
+{
+    FILE *f = fopen(file, "r");
+    if (f == NULL)
+        return 0;
+    char line[4096];
+    int port = 0;
+    while (port == 0 && fgets(line, sizeof line, f) != NULL) {
+        if (strstr(line, "\"listening\"") == NULL ||
+            (strstr(line, "\"listener\":\"read\"") == NULL &&
+             strstr(line, "\"listener\": \"read\"") == NULL))
+            continue;
+        const char *p = strstr(line, "\"addr\"");
+        const char *q = p != NULL ? strchr(p + 6, '"') : NULL;
+        const char *e = q != NULL ? strchr(q + 1, '"') : NULL;
+        if (e == NULL)
+            continue;
+        for (const char *c = e - 1; c > q; c--) {
+            if (*c == ':') {
+                port = (int)strtol(c + 1, NULL, 10);
+                break;
+            }
+        }
+    }
+    fclose(f);
+    return port;
+}
+
+static int cmd_waithealth(void)
+{
+    if (O.logfile == NULL || O.since <= 0)
+        fail("waithealth needs --log FILE and --since EPOCH");
+    double deadline = epoch_now() + O.timeout;
+    int port = 0;
+    double port_at = 0;
+    double ready_at = 0;
+    int polls = 0;
+    while (epoch_now() < deadline) {
+        if (port == 0) {
+            port = log_read_port(O.logfile);
+            if (port == 0) {
+                usleep(500);
+                continue;
+            }
+            port_at = epoch_now();
+        }
+        polls++;
+        int fd = try_connect(port, 1.0);
+        if (fd >= 0) {
+            char req[256];
+            int n = snprintf(req, sizeof req,
+                             "GET /healthz HTTP/1.1\r\nHost: %s:%d\r\n"
+                             "Connection: close\r\n\r\n",
+                             O.host, port);
+            int st = send_all(fd, req, (size_t)n) ? read_status(fd) : -1;
+            close(fd);
+            if (st == 200) {
+                ready_at = epoch_now();
+                break;
+            }
+        }
+        usleep(500);
+    }
+    bool ok = ready_at > 0;
+    printf("{");
+    json_str(stdout, "scenario", O.label);
+    printf(",\"mode\":\"waithealth\",\"read_port\":%d,\"listening_ms\":%.1f"
+           ",\"healthz_ms\":%.1f,\"polls\":%d,\"ok\":%s}\n",
+           port, port_at > 0 ? (port_at - O.since) * 1e3 : -1.0,
+           ok ? (ready_at - O.since) * 1e3 : -1.0, polls,
+           ok ? "true" : "false");
+    fflush(stdout);
+    return ok ? 0 : 1;
+}
+
 /* fanout and idle share everything; idle is fanout at rate 0 */
 static int cmd_follow(bool idle)
 {
@@ -1351,6 +2283,7 @@ static int cmd_follow(bool idle)
         rs[i].st = R_IDLE;
         rs[i].slow = i >= O.readers;
         rs[i].slow_class = rs[i].slow;
+        rs[i].stream = -1;
     }
     int per = total / nt;
     int extra = total % nt;
@@ -1508,6 +2441,12 @@ int main(int argc, char **argv)
         return cmd_follow(false);
     if (strcmp(O.cmd, "idle") == 0)
         return cmd_follow(true);
+    if (strcmp(O.cmd, "multi") == 0)
+        return cmd_multi();
+    if (strcmp(O.cmd, "puts") == 0)
+        return cmd_puts();
+    if (strcmp(O.cmd, "waithealth") == 0)
+        return cmd_waithealth();
     if (strcmp(O.cmd, "genfile") == 0)
         return cmd_genfile();
     if (strcmp(O.cmd, "freeport") == 0)

@@ -22,7 +22,7 @@
 #include "stream/stream_waker.h"
 
 #define PROBE_INTERVAL_S 30
-#define WRITE_CONN_MEMORY (256 * 1024)
+#define WRITE_CONN_MEMORY (64 * 1024)
 #define READ_CONN_MEMORY (16 * 1024)
 
 /* The syncer: every interval, every stream with bytes not yet durable is

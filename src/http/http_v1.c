@@ -197,6 +197,7 @@ static void writer_done(struct http_request *req,
                         LF_I64("termination", (int64_t)code));
         }
         stream_release_writer(s);
+        stream_registry_writer_done(w->app->registry, s);
     }
     stream_unref(s);
     free(w);

@@ -243,7 +243,7 @@ int store_index_open(struct store_index *ix, const char *path, int data_fd,
     /* Keep the longest prefix of whole, consistent records. */
     uint64_t n = (uint64_t)st.st_size / STORE_INDEX_RECORD;
     uint64_t good = 0;
-    struct store_index_record prev = {0}, r;
+    struct store_index_record prev = {0}, r = {0};
     for (uint64_t i = 0; i < n; i++) {
         if (read_record(ix->fd, i, &r) != 0)
             break;

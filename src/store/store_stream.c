@@ -217,18 +217,16 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
     atomic_store(&s->length, (uint64_t)st.st_size);
     atomic_store(&s->durable, (uint64_t)st.st_size);
     atomic_store(&s->completed_ms, meta.completed_ms);
+    /* A stream that was live has lost its writer with the old process.
+     * The meta file is not rewritten here (that would cost two fsyncs per
+     * live stream before the server listens): "live" on disk after a
+     * restart always reads as interrupted, and the next state change
+     * writes the meta anyway. */
     enum store_state st_now = meta.state;
     if (st_now == STORE_LIVE || st_now == STORE_PENDING)
-        st_now = STORE_INTERRUPTED; /* its writer did not survive */
+        st_now = STORE_INTERRUPTED;
+    s->meta.state = st_now;
     atomic_store(&s->state, (int)st_now);
-    if (st_now != meta.state) {
-        s->meta.state = st_now;
-        rc = write_meta(s);
-        if (rc != 0) {
-            store_stream_free(s);
-            return rc;
-        }
-    }
     (void)now_ms; /* the index is repaired when first opened */
     *ret = s;
     return 0;

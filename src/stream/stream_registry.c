@@ -21,7 +21,9 @@
 #include "stream/stream_waker.h"
 
 #define INITIAL_BUCKETS 1024
-#define JANITOR_PERIOD_MS 60000
+#define JANITOR_PERIOD_MS 60000 /* retention, idle descriptors        */
+#define RELEASE_PERIOD_MS 1000  /* descriptors of finished writers     */
+#define RELEASE_MAX 65536       /* streams queued for a descriptor check */
 
 struct stream_registry {
     char *streams_dir; /* DATA/streams */
@@ -34,9 +36,11 @@ struct stream_registry {
     struct stream *lobby;
     pthread_t janitor;
     bool janitor_running;
-    pthread_mutex_t stop_lock;
+    pthread_mutex_t stop_lock; /* also guards the release queue */
     pthread_cond_t stop_cond;
     bool stopping;
+    struct stream **release; /* referenced streams whose writer is done */
+    size_t nrelease;
 };
 
 static uint64_t hash_name(const char *name, size_t len)
@@ -199,23 +203,70 @@ static int recover(struct stream_registry *r)
     return 0;
 }
 
+/* Closes the descriptors of queued streams that nobody but the table
+ * holds (their writer is done). Runs on the janitor thread. */
+static void release_queued(struct stream_registry *r)
+{
+    pthread_mutex_lock(&r->stop_lock);
+    struct stream **q = r->release;
+    size_t n = r->nrelease;
+    r->release = NULL;
+    r->nrelease = 0;
+    pthread_mutex_unlock(&r->stop_lock);
+    if (n == 0)
+        return;
+    /* Under the write lock no lookup can take a new reference, so a
+     * count of 2 (the table's and the queue's) means nobody else uses
+     * the stream. */
+    pthread_rwlock_wrlock(&r->lock);
+    for (size_t i = 0; i < n; i++) {
+        struct stream *s = q[i];
+        if (atomic_load(&s->refs) == 2 && !stream_has_writer(s))
+            store_stream_close_fds(s->store);
+    }
+    pthread_rwlock_unlock(&r->lock);
+    for (size_t i = 0; i < n; i++)
+        stream_unref(q[i]);
+    free(q);
+}
+
 static void *janitor_main(void *arg)
 {
     struct stream_registry *r = arg;
+    uint64_t next_sweep = core_clock_mono_ns() + JANITOR_PERIOD_MS * 1000000ull;
     pthread_mutex_lock(&r->stop_lock);
     while (!r->stopping) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += JANITOR_PERIOD_MS / 1000;
+        ts.tv_sec += RELEASE_PERIOD_MS / 1000;
         pthread_cond_timedwait(&r->stop_cond, &r->stop_lock, &ts);
         if (r->stopping)
             break;
         pthread_mutex_unlock(&r->stop_lock);
-        stream_registry_sweep(r, core_clock_real_ns() / CORE_NS_PER_MS);
+        release_queued(r);
+        if (core_clock_mono_ns() >= next_sweep) {
+            stream_registry_sweep(r, core_clock_real_ns() / CORE_NS_PER_MS);
+            next_sweep = core_clock_mono_ns() + JANITOR_PERIOD_MS * 1000000ull;
+        }
         pthread_mutex_lock(&r->stop_lock);
     }
     pthread_mutex_unlock(&r->stop_lock);
     return NULL;
+}
+
+void stream_registry_writer_done(struct stream_registry *r, struct stream *s)
+{
+    pthread_mutex_lock(&r->stop_lock);
+    if (r->nrelease < RELEASE_MAX) {
+        struct stream **p =
+            reallocarray(r->release, r->nrelease + 1, sizeof(*p));
+        if (p != NULL) {
+            r->release = p;
+            stream_ref(s);
+            r->release[r->nrelease++] = s;
+        }
+    }
+    pthread_mutex_unlock(&r->stop_lock);
 }
 
 int stream_registry_open(const char *data_dir,
@@ -536,6 +587,9 @@ void stream_registry_free(struct stream_registry *r)
         pthread_mutex_unlock(&r->stop_lock);
         pthread_join(r->janitor, NULL);
     }
+    for (size_t i = 0; i < r->nrelease; i++)
+        stream_unref(r->release[i]);
+    free(r->release);
     if (r->buckets != NULL) {
         for (size_t b = 0; b < r->nbuckets; b++) {
             struct stream *s = r->buckets[b];

@@ -76,6 +76,11 @@ int stream_registry_list(struct stream_registry *r, const char *prefix,
                          size_t plen, size_t limit, stream_registry_each_fn fn,
                          void *cls, bool *ret_truncated);
 
+/* Tells the registry that a writer is done with s: once nobody else
+ * holds it, its descriptors are closed (by the janitor, within a second),
+ * so that thousands of finished streams do not hold descriptors. */
+void stream_registry_writer_done(struct stream_registry *r, struct stream *s);
+
 /* Streams held, and bytes in all of them. */
 uint64_t stream_registry_count(struct stream_registry *r);
 uint64_t stream_registry_bytes(struct stream_registry *r);

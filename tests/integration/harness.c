@@ -18,6 +18,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #define MAX_SERVERS 16
 #define BODY_CAP ((size_t)64 << 20)
@@ -710,6 +713,7 @@ CURLcode hs_request(const struct hs_server *s, bool read_port,
     fmt(url, sizeof(url), "%s%s", read_port ? s->read_base : s->write_base,
         path);
     curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
@@ -998,7 +1002,7 @@ static size_t writer_read_cb(char *buf, size_t size, size_t n, void *ud)
         struct timespec ts = {.tv_sec = 0, .tv_nsec = w->delay_us * 1000};
         nanosleep(&ts, NULL);
     }
-    hs_gen(w->seed, sent, (unsigned char *)buf, want);
+    hs_gen(w->seed, w->gen_offset + sent, (unsigned char *)buf, want);
     atomic_store(&w->sent, sent + want);
     return want;
 }
@@ -1010,11 +1014,20 @@ static size_t discard_cb(char *data, size_t size, size_t n, void *ud)
     return size * n;
 }
 
+static size_t writer_header_cb(char *data, size_t size, size_t n, void *ud)
+{
+    struct hs_writer *w = ud;
+    header_append(w->resp_headers, &w->resp_hlen, sizeof(w->resp_headers), data,
+                  size * n);
+    return size * n;
+}
+
 static void *writer_main(void *arg)
 {
     struct hs_writer *w = arg;
     CURL *c = curl_easy_init();
-    char url[256];
+    char url[2048];
+    struct curl_slist *sl = NULL;
     int64_t t0 = hs_now_ms();
 
     if (c == NULL) {
@@ -1022,10 +1035,19 @@ static void *writer_main(void *arg)
         atomic_store(&w->finished, true);
         return NULL;
     }
-    fmt(url, sizeof(url), "%s/log", w->srv->write_base);
+    fmt(url, sizeof(url), "%s%s", w->srv->write_base,
+        w->path != NULL ? w->path : "/log");
     curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    if (w->method != NULL && strcmp(w->method, "PUT") != 0)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, w->method);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, writer_header_cb);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, w);
+    for (size_t i = 0; w->hdrs != NULL && w->hdrs[i] != NULL; i++)
+        sl = curl_slist_append(sl, w->hdrs[i]);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, writer_read_cb);
     curl_easy_setopt(c, CURLOPT_READDATA, w);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
@@ -1039,6 +1061,7 @@ static void *writer_main(void *arg)
     w->result = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &w->status);
     curl_easy_cleanup(c);
+    curl_slist_free_all(sl);
     w->elapsed_ms = hs_now_ms() - t0;
     atomic_store(&w->finished, true);
     return NULL;
@@ -1170,4 +1193,494 @@ long hs_rss_anon_kib(pid_t pid)
     }
     fclose(f);
     return v;
+}
+
+/* ---- livelog serve -------------------------------------------------- */
+
+const char *hs_scratch(void)
+{
+    return scratch;
+}
+
+int hs_free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int port;
+
+    HS_REQUIRE(fd >= 0, "socket: %s", strerror(errno));
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    HS_REQUIRE(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "bind: %s",
+               strerror(errno));
+    HS_REQUIRE(getsockname(fd, (struct sockaddr *)&a, &alen) == 0,
+               "getsockname: %s", strerror(errno));
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+void hs_serve_start(struct hs_server *s, const struct hs_serve_opts *o)
+{
+    static unsigned data_seq;
+    char data_dir[600], waddr[64], raddr[64];
+    const char *argv[40];
+    size_t n = 0;
+    struct hs_opts ho = {.env = o->env,
+                         .args = argv,
+                         .log_level =
+                             o->log_level != NULL ? o->log_level : "debug"};
+
+    static int has_serve = -1;
+    if (has_serve < 0)
+        has_serve = hs_has_verb("serve") ? 1 : 0;
+    HS_REQUIRE(has_serve == 1,
+               "`%s serve --help` does not exit 0: `livelog serve` is not "
+               "built yet (this test needs it)",
+               binary_path);
+    if (o->data_dir != NULL) {
+        fmt(data_dir, sizeof(data_dir), "%s", o->data_dir);
+    } else {
+        fmt(data_dir, sizeof(data_dir), "%s/data%u", scratch, data_seq++);
+        HS_REQUIRE(mkdir(data_dir, 0755) == 0 || errno == EEXIST,
+                   "mkdir %s: %s", data_dir, strerror(errno));
+    }
+    fmt(waddr, sizeof(waddr), "127.0.0.1:%d", o->write_port);
+    fmt(raddr, sizeof(raddr), "127.0.0.1:%d", o->read_port);
+    argv[n++] = "serve";
+    argv[n++] = "--data-dir";
+    argv[n++] = data_dir;
+    argv[n++] = "--write-addr";
+    argv[n++] = waddr;
+    argv[n++] = "--read-addr";
+    argv[n++] = raddr;
+    argv[n++] = "--log-level";
+    argv[n++] = ho.log_level;
+    if (o->read_token != NULL) {
+        argv[n++] = "--read-token";
+        argv[n++] = o->read_token;
+    }
+    for (size_t i = 0; o->args != NULL && o->args[i] != NULL; i++) {
+        HS_REQUIRE(n + 2 < 31, "too many serve flags");
+        argv[n++] = o->args[i];
+    }
+    argv[n] = NULL;
+    hs_start(s, &ho);
+    fmt(s->data_dir, sizeof(s->data_dir), "%s", data_dir);
+    if (o->read_token != NULL)
+        fmt(s->token, sizeof(s->token), "%s", o->read_token);
+    HS_CHECK(o->write_port == 0 || s->put_port == o->write_port,
+             "write listener on port %d, asked for %d", s->put_port,
+             o->write_port);
+    HS_CHECK(o->read_port == 0 || s->get_port == o->read_port,
+             "read listener on port %d, asked for %d", s->get_port,
+             o->read_port);
+}
+
+void hs_kill9(struct hs_server *s)
+{
+    int st = 0;
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &st, 0);
+    s->pid = 0;
+    s->stopped = true;
+    s->wait_status = st;
+}
+
+void hs_reader_add_header(struct hs_reader *r, const char *header)
+{
+    struct curl_slist *l = curl_slist_append(r->hdrs, header);
+    HS_REQUIRE(l != NULL, "curl_slist_append");
+    r->hdrs = l;
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
+}
+
+pid_t hs_spawn(char *const *argv, const char *const *env, int *ret_stdin,
+               const char *out_path, const char *err_path)
+{
+    static const char *const pass[] = {
+        "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "HOME", NULL};
+    struct envv e = {.n = 0};
+    int p[2] = {-1, -1};
+    pid_t pid;
+
+    e.v[0] = NULL;
+    for (size_t i = 0; pass[i] != NULL; i++) {
+        const char *v = getenv(pass[i]);
+        if (v != NULL)
+            env_setkv(&e, pass[i], v);
+    }
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+        env_set(&e, env[i]);
+    if (ret_stdin != NULL)
+        HS_REQUIRE(pipe2(p, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    HS_REQUIRE(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        if (ret_stdin != NULL) {
+            if (dup2(p[0], 0) < 0)
+                _exit(126);
+        } else {
+            redirect(0, "/dev/null", O_RDONLY);
+        }
+        redirect(1, out_path != NULL ? out_path : "/dev/null",
+                 O_WRONLY | O_CREAT | O_TRUNC);
+        redirect(2, err_path != NULL ? err_path : "/dev/null",
+                 O_WRONLY | O_CREAT | O_TRUNC);
+        execvpe(argv[0], argv, e.v);
+        _exit(127);
+    }
+    env_free(&e);
+    if (ret_stdin != NULL) {
+        close(p[0]);
+        *ret_stdin = p[1];
+    }
+    return pid;
+}
+
+bool hs_wait_pid(pid_t pid, long timeout_ms, int *ret_status)
+{
+    return wait_bounded(pid, timeout_ms, ret_status) == 0;
+}
+
+bool hs_sha256_file(const char *path, unsigned char out[32], uint64_t *ret_len)
+{
+    static unsigned char buf[1 << 16];
+    gnutls_hash_hd_t h;
+    uint64_t len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return false;
+    HS_REQUIRE(gnutls_hash_init(&h, GNUTLS_DIG_SHA256) == 0, "hash_init");
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            close(fd);
+            gnutls_hash_deinit(h, out);
+            return false;
+        }
+        if (n == 0)
+            break;
+        gnutls_hash(h, buf, (size_t)n);
+        len += (uint64_t)n;
+    }
+    close(fd);
+    gnutls_hash_deinit(h, out);
+    if (ret_len != NULL)
+        *ret_len = len;
+    return true;
+}
+
+bool hs_write_all(int fd, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* ---- /v1 requests --------------------------------------------------- */
+
+static uint64_t header_u64(const char *block, const char *name)
+{
+    char v[64], *end = NULL;
+    unsigned long long x;
+
+    if (hs_header(block, name, v, sizeof(v)) == NULL || v[0] < '0' ||
+        v[0] > '9')
+        return UINT64_MAX;
+    errno = 0;
+    x = strtoull(v, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return UINT64_MAX;
+    return (uint64_t)x;
+}
+
+long hs_v1_send(const struct hs_server *s, const char *method, const char *name,
+                uint64_t seed, uint64_t off, uint64_t len, const char *complete,
+                const char *const *extra, uint64_t *ret_offset,
+                struct hs_resp *ret_resp)
+{
+    const char *hdrs[24];
+    char offh[64], uch[64], path[2200];
+    size_t n = 0;
+    unsigned char *body = malloc(len > 0 ? (size_t)len : 1);
+    struct hs_resp r;
+    long st;
+
+    HS_REQUIRE(body != NULL, "malloc %llu", (unsigned long long)len);
+    hs_gen(seed, off, body, (size_t)len);
+    fmt(path, sizeof(path), "/v1/logs/%s", name);
+    if (strcmp(method, "PATCH") == 0) {
+        fmt(offh, sizeof(offh), "Upload-Offset: %llu", (unsigned long long)off);
+        hdrs[n++] = offh;
+    }
+    if (complete != NULL) {
+        fmt(uch, sizeof(uch), "Upload-Complete: %s", complete);
+        hdrs[n++] = uch;
+    }
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 22; i++)
+        hdrs[n++] = extra[i];
+    hdrs[n] = NULL;
+    hs_request(s, false, method, path, hdrs, body, (size_t)len, 60000, &r);
+    free(body);
+    /* An early answer (413, 507, 409) may come with a send error when the
+     * server closes before taking the whole body: the status counts. */
+    st = r.status;
+    if (ret_offset != NULL)
+        *ret_offset = header_u64(r.headers, "Upload-Offset");
+    if (ret_resp != NULL)
+        *ret_resp = r;
+    else
+        hs_resp_free(&r);
+    return st;
+}
+
+long hs_v1_head(const struct hs_server *s, bool read_port, const char *name,
+                const char *auth, uint64_t *ret_offset, char *state,
+                size_t state_cap)
+{
+    const char *hdrs[2] = {auth, NULL};
+    char path[2200];
+    struct hs_resp r;
+    long st;
+
+    fmt(path, sizeof(path), "/v1/logs/%s", name);
+    hs_request(s, read_port, "HEAD", path, hdrs, NULL, 0, 20000, &r);
+    st = r.result == CURLE_OK ? r.status : 0;
+    if (ret_offset != NULL)
+        *ret_offset = header_u64(r.headers, "Upload-Offset");
+    if (state != NULL && state_cap > 0 &&
+        hs_header(r.headers, "Livelog-State", state, state_cap) == NULL)
+        state[0] = '\0';
+    hs_resp_free(&r);
+    return st;
+}
+
+long hs_v1_fetch(const struct hs_server *s, const char *name, const char *auth,
+                 unsigned char sha[32], uint64_t *ret_len)
+{
+    struct hs_reader r;
+    char path[2200];
+
+    fmt(path, sizeof(path), "/v1/logs/%s?follow=0", name);
+    hs_reader_init(&r, s, path, NULL);
+    if (auth != NULL)
+        hs_reader_add_header(&r, auth);
+    curl_easy_setopt(r.easy, CURLOPT_TIMEOUT_MS, 60000L);
+    r.result = curl_easy_perform(r.easy);
+    curl_easy_getinfo(r.easy, CURLINFO_RESPONSE_CODE, &r.status);
+    hs_reader_sha256(&r, sha);
+    *ret_len = r.got;
+    hs_reader_cleanup(&r);
+    return r.result == CURLE_OK ? r.status : 0;
+}
+
+void hs_v1_expect_content(const struct hs_server *s, const char *name,
+                          const char *auth, uint64_t seed, uint64_t len,
+                          const char *what)
+{
+    unsigned char got[32], want[32];
+    char hg[65], hw[65];
+    uint64_t glen = 0;
+    long st = hs_v1_fetch(s, name, auth, got, &glen);
+
+    hs_gen_sha256(seed, len, want);
+    hs_hex32(got, hg);
+    hs_hex32(want, hw);
+    HS_CHECK(st == 200, "%s: GET %s?follow=0: status %ld, want 200", what, name,
+             st);
+    HS_CHECK(glen == len && memcmp(got, want, 32) == 0,
+             "%s: %s holds %llu bytes, SHA-256 %s; want %llu bytes, %s", what,
+             name, (unsigned long long)glen, hg, (unsigned long long)len, hw);
+}
+
+/* ---- the livelog clients -------------------------------------------- */
+
+pid_t hs_put_spawn(const char *write_base, const char *name,
+                   const char *const *extra, int *ret_stdin,
+                   const char *out_path, const char *err_path)
+{
+    char *argv[24];
+    size_t n = 0;
+
+    argv[n++] = (char *)binary_path;
+    argv[n++] = "put";
+    argv[n++] = "--server";
+    argv[n++] = (char *)write_base;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 21; i++)
+        argv[n++] = (char *)extra[i];
+    argv[n++] = (char *)name;
+    argv[n] = NULL;
+    return hs_spawn(argv, NULL, ret_stdin, out_path, err_path);
+}
+
+pid_t hs_tail_spawn(const char *url, const char *const *extra,
+                    const char *out_path, const char *err_path)
+{
+    char *argv[24];
+    size_t n = 0;
+
+    argv[n++] = (char *)binary_path;
+    argv[n++] = "tail";
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 21; i++)
+        argv[n++] = (char *)extra[i];
+    argv[n++] = (char *)url;
+    argv[n] = NULL;
+    return hs_spawn(argv, NULL, NULL, out_path, err_path);
+}
+
+bool hs_has_verb(const char *verb)
+{
+    char *argv[] = {(char *)binary_path, (char *)verb, "--help", NULL};
+    char out[700];
+    int st;
+
+    fmt(out, sizeof(out), "%s/%s-help.txt", scratch, verb);
+    st = hs_run(argv, out, out, 10000);
+    return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* ---- resuming followers --------------------------------------------- */
+
+static size_t follower_body_cb(char *data, size_t size, size_t n, void *ud)
+{
+    struct hs_follower *f = ud;
+    size_t len = size * n;
+    size_t k = 0;
+    unsigned char exp[4096];
+
+    if (f->last_status == 0)
+        curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->last_status);
+    if (f->last_status != 200 && f->last_status != 206)
+        return len; /* an error body: not log bytes */
+    while (k < len && f->mismatch_at == UINT64_MAX) {
+        size_t m = len - k < sizeof(exp) ? len - k : sizeof(exp);
+        hs_gen(f->seed, f->got + k, exp, m);
+        if (memcmp(exp, data + k, m) != 0) {
+            for (size_t j = 0; j < m; j++) {
+                if (exp[j] != (unsigned char)data[k + j]) {
+                    f->mismatch_at = f->got + k + j;
+                    break;
+                }
+            }
+        }
+        k += m;
+    }
+    f->got += len;
+    return len;
+}
+
+void hs_follower_init(struct hs_follower *f, const char *url, uint64_t seed,
+                      uint64_t total)
+{
+    memset(f, 0, sizeof(*f));
+    fmt(f->url, sizeof(f->url), "%s", url);
+    f->seed = seed;
+    f->total = total;
+    f->retry_ms = 100;
+    f->mismatch_at = UINT64_MAX;
+}
+
+void hs_follower_cleanup(CURLM *m, struct hs_follower *f)
+{
+    if (f->easy != NULL) {
+        if (m != NULL)
+            curl_multi_remove_handle(m, f->easy);
+        curl_easy_cleanup(f->easy);
+        f->easy = NULL;
+    }
+    curl_slist_free_all(f->hdrs);
+    f->hdrs = NULL;
+}
+
+static void follower_start(CURLM *m, struct hs_follower *f)
+{
+    char range[64];
+
+    f->easy = curl_easy_init();
+    HS_REQUIRE(f->easy != NULL, "curl_easy_init");
+    f->last_status = 0;
+    curl_easy_setopt(f->easy, CURLOPT_URL, f->url);
+    curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, 300000L);
+    curl_easy_setopt(f->easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, follower_body_cb);
+    curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, f);
+    curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
+    curl_easy_setopt(f->easy, CURLOPT_ERRORBUFFER, f->errbuf);
+    if (f->got > 0) {
+        fmt(range, sizeof(range), "Range: bytes=%llu-",
+            (unsigned long long)f->got);
+        f->hdrs = curl_slist_append(f->hdrs, range);
+    }
+    if (f->auth != NULL)
+        f->hdrs = curl_slist_append(f->hdrs, f->auth);
+    if (f->hdrs != NULL)
+        curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, f->hdrs);
+    f->requests++;
+    curl_multi_add_handle(m, f->easy);
+}
+
+size_t hs_followers_step(CURLM *m, struct hs_follower *fs, size_t n,
+                         int wait_ms)
+{
+    int running = 0, left = 0;
+    CURLMsg *msg;
+    size_t finished = 0;
+    int64_t now;
+
+    curl_multi_perform(m, &running);
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+        struct hs_follower *f = NULL;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+        if (f == NULL)
+            continue;
+        f->last_result = msg->data.result;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+                          &f->last_status);
+        hs_follower_cleanup(m, f);
+        if (f->last_result == CURLE_OK && f->last_status != 200 &&
+            f->last_status != 206) {
+            f->failed = true;
+        } else if (f->last_result == CURLE_OK && f->got == f->total) {
+            f->done = true;
+        } else if (f->got > f->total || f->mismatch_at != UINT64_MAX) {
+            f->failed = true;
+        } else {
+            f->retry_at = hs_now_ms() + f->retry_ms;
+        }
+    }
+    now = hs_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        struct hs_follower *f = &fs[i];
+        if (f->done || f->failed) {
+            finished++;
+            continue;
+        }
+        if (f->easy == NULL && now >= f->retry_at)
+            follower_start(m, f);
+    }
+    if (wait_ms > 0)
+        curl_multi_poll(m, NULL, 0, wait_ms, NULL);
+    return finished;
 }

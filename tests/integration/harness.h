@@ -91,8 +91,9 @@ struct hs_server {
     char read_base[128];  /* "http(s)://127.0.0.1:GETPORT" */
     char write_base[128]; /* "http://127.0.0.1:PUTPORT" */
     bool stopped;
-    int wait_status; /* from waitpid */
-    int64_t stop_ms; /* SIGTERM to exit, in ms */
+    int wait_status;    /* from waitpid */
+    int64_t stop_ms;    /* SIGTERM to exit, in ms */
+    char data_dir[600]; /* `livelog serve --data-dir` (hs_serve_start) */
 };
 
 /* Starts the server and waits until both listeners are logged and
@@ -212,6 +213,11 @@ struct hs_writer {
     curl_off_t max_speed; /* CURLOPT_MAX_SEND_SPEED_LARGE, 0 = none */
     bool content_length;  /* send Content-Length instead of chunked */
     long timeout_ms;      /* whole transfer (default 120 s) */
+    /* livelog serve: where and how (NULL/0: PUT /log, bytes from 0) */
+    const char *path;        /* e.g. "/v1/logs/NAME" */
+    const char *method;      /* "PUT" (default) or "PATCH" */
+    const char *const *hdrs; /* extra request headers, NULL-terminated */
+    uint64_t gen_offset;     /* first byte sent is hs_gen(seed, gen_offset) */
     /* results */
     _Atomic uint64_t sent;
     long status;
@@ -220,6 +226,8 @@ struct hs_writer {
     atomic_bool finished;
     int64_t elapsed_ms;
     pthread_t thread;
+    char resp_headers[4096]; /* header block of the final response */
+    size_t resp_hlen;
 };
 
 void hs_writer_start(struct hs_writer *w);
@@ -259,5 +267,143 @@ void hs_hex32(const unsigned char d[32], char buf[65]);
 
 /* Anonymous RSS of a process in KiB (from /proc), -1 if unknown. */
 long hs_rss_anon_kib(pid_t pid);
+
+/* ---- livelog serve (the multi-stream service) ----------------------- */
+
+struct hs_serve_opts {
+    const char *data_dir;    /* --data-dir; NULL: a new directory in the
+                                scratch dir (its path ends in s->data_dir) */
+    int write_port;          /* 0: let the server pick */
+    int read_port;           /* 0: let the server pick */
+    const char *read_token;  /* --read-token (also check-server-log's
+                                --secret); NULL: none */
+    const char *const *args; /* extra flags, NULL-terminated; may be NULL */
+    const char *const *env;  /* as hs_opts.env */
+    const char *log_level;   /* --log-level; NULL means "debug" */
+};
+
+/* Starts `livelog serve --data-dir D --write-addr 127.0.0.1:W --read-addr
+ * 127.0.0.1:R --log-level L [--read-token T] ARGS...` with hs_start (clean
+ * environment, waits for both "listening" lines and /healthz). The read
+ * token is kept in s->token so that hs_check_log passes it as --secret.
+ * Fails the test (HS_REQUIRE) when the server does not come up. */
+void hs_serve_start(struct hs_server *s, const struct hs_serve_opts *o);
+
+/* SIGKILLs the server and reaps it (s->stopped, wait_status set). */
+void hs_kill9(struct hs_server *s);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and
+ * released), for restarting a server on the same ports. */
+int hs_free_port(void);
+
+/* The test's scratch directory (kept when the test fails). */
+const char *hs_scratch(void);
+
+/* Adds a request header ("Name: value") to a reader not yet started. */
+void hs_reader_add_header(struct hs_reader *r, const char *header);
+
+/* Starts argv (execvp) with a clean environment (PATH, HOME, the sanitizer
+ * options, then env: "NAME=VALUE", NULL-terminated, may be NULL), stdin a
+ * pipe whose write end is returned in *ret_stdin (or /dev/null when
+ * ret_stdin is NULL), stdout and stderr to files (NULL: /dev/null).
+ * Returns the pid. Fails the test when fork fails. */
+pid_t hs_spawn(char *const *argv, const char *const *env, int *ret_stdin,
+               const char *out_path, const char *err_path);
+
+/* Waits up to timeout_ms for pid. Returns true and the waitpid status in
+ * *ret_status when it exited; false on timeout (the child is left alone). */
+bool hs_wait_pid(pid_t pid, long timeout_ms, int *ret_status);
+
+/* SHA-256 and length of a file; false when it cannot be read. */
+bool hs_sha256_file(const char *path, unsigned char out[32], uint64_t *ret_len);
+
+/* Writes all of buf to fd (blocking); false on error. */
+bool hs_write_all(int fd, const void *buf, size_t len);
+
+/* ---- /v1 requests (livelog serve) ----------------------------------- */
+
+/* PUT (off must be 0) or PATCH (Upload-Offset: off) of /v1/logs/NAME on
+ * the write listener with hs_gen(seed) bytes [off, off+len) as a
+ * Content-Length body. complete: NULL sends no Upload-Complete, else its
+ * value ("?0", "?1"). extra: more headers, may be NULL. Returns the status
+ * (0 on a transport error); *ret_offset (may be NULL) gets Upload-Offset,
+ * UINT64_MAX when absent; the response is kept in *ret_resp when not NULL
+ * (the caller frees it). */
+long hs_v1_send(const struct hs_server *s, const char *method, const char *name,
+                uint64_t seed, uint64_t off, uint64_t len, const char *complete,
+                const char *const *extra, uint64_t *ret_offset,
+                struct hs_resp *ret_resp);
+
+/* HEAD /v1/logs/NAME on the write (read_port false) or read listener;
+ * auth is an "Authorization: ..." header or NULL. Returns the status;
+ * *ret_offset gets Upload-Offset (UINT64_MAX when absent), state (may be
+ * NULL) the Livelog-State value ("" when absent). */
+long hs_v1_head(const struct hs_server *s, bool read_port, const char *name,
+                const char *auth, uint64_t *ret_offset, char *state,
+                size_t state_cap);
+
+/* GET /v1/logs/NAME?follow=0 on the read listener, hashed as it arrives.
+ * Returns the status; *ret_len and sha get what was received. */
+long hs_v1_fetch(const struct hs_server *s, const char *name, const char *auth,
+                 unsigned char sha[32], uint64_t *ret_len);
+
+/* GET ?follow=0 and compare with hs_gen(seed) [0, len): records a failure
+ * naming `what` when the status is not 200 or a byte differs. */
+void hs_v1_expect_content(const struct hs_server *s, const char *name,
+                          const char *auth, uint64_t seed, uint64_t len,
+                          const char *what);
+
+/* ---- resuming followers (libcurl multi) ------------------------------ */
+
+/* A reader that follows one stream to its completion across server
+ * restarts: whenever its response ends before `total` bytes (connection
+ * refused, reset, or a clean end while the stream is still live), it asks
+ * again with "Range: bytes=GOT-" after retry_ms. Every byte is compared with
+ * hs_gen(seed) at its offset. Followers of one multi must all be
+ * hs_follower (CURLOPT_PRIVATE). */
+struct hs_follower {
+    char url[1200];
+    const char *auth; /* "Authorization: ..." or NULL */
+    uint64_t seed, total;
+    long retry_ms; /* default 100 */
+    /* state */
+    CURL *easy;
+    struct curl_slist *hdrs;
+    uint64_t got;
+    uint64_t mismatch_at; /* UINT64_MAX if none */
+    bool done;            /* got == total after a clean end */
+    bool failed;          /* an answer that is not 200/206 (e.g. 416) */
+    int requests;         /* how many GETs it made */
+    int64_t retry_at;
+    long last_status;
+    CURLcode last_result;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* url: full URL of the stream. Does not start it (hs_followers_step does). */
+void hs_follower_init(struct hs_follower *f, const char *url, uint64_t seed,
+                      uint64_t total);
+void hs_follower_cleanup(CURLM *m, struct hs_follower *f);
+
+/* Runs the multi once (waiting up to wait_ms), handles finished transfers
+ * and (re)starts the followers that are due. Returns how many are done or
+ * failed. */
+size_t hs_followers_step(CURLM *m, struct hs_follower *fs, size_t n,
+                         int wait_ms);
+
+/* ---- the livelog clients (docs/CLIENTS.md) -------------------------- */
+
+/* `livelog put --server WRITE_BASE NAME` with stdin a pipe (*ret_stdin),
+ * stdout/stderr to files. extra: more flags before NAME, may be NULL. */
+pid_t hs_put_spawn(const char *write_base, const char *name,
+                   const char *const *extra, int *ret_stdin,
+                   const char *out_path, const char *err_path);
+
+/* `livelog tail [extra...] URL`, stdout/stderr to files. */
+pid_t hs_tail_spawn(const char *url, const char *const *extra,
+                    const char *out_path, const char *err_path);
+
+/* True when the binary knows the verb (`livelog VERB --help` exits 0). */
+bool hs_has_verb(const char *verb);
 
 #endif
