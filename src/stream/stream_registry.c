@@ -230,10 +230,22 @@ static void release_queued(struct stream_registry *r)
     free(q);
 }
 
+/* How often retention runs: every minute, or a quarter of the retention
+ * when that is shorter (at least every second), so a stream is deleted
+ * at most a quarter of its retention late. */
+static uint64_t sweep_period_ns(const struct stream_registry *r)
+{
+    uint64_t ms = JANITOR_PERIOD_MS;
+    uint64_t keep = r->limits.retention_ms;
+    if (keep != 0 && keep / 4 < ms)
+        ms = keep / 4 < RELEASE_PERIOD_MS ? RELEASE_PERIOD_MS : keep / 4;
+    return ms * 1000000ull;
+}
+
 static void *janitor_main(void *arg)
 {
     struct stream_registry *r = arg;
-    uint64_t next_sweep = core_clock_mono_ns() + JANITOR_PERIOD_MS * 1000000ull;
+    uint64_t next_sweep = core_clock_mono_ns() + sweep_period_ns(r);
     pthread_mutex_lock(&r->stop_lock);
     while (!r->stopping) {
         struct timespec ts;
@@ -246,7 +258,7 @@ static void *janitor_main(void *arg)
         release_queued(r);
         if (core_clock_mono_ns() >= next_sweep) {
             stream_registry_sweep(r, core_clock_real_ns() / CORE_NS_PER_MS);
-            next_sweep = core_clock_mono_ns() + JANITOR_PERIOD_MS * 1000000ull;
+            next_sweep = core_clock_mono_ns() + sweep_period_ns(r);
         }
         pthread_mutex_lock(&r->stop_lock);
     }

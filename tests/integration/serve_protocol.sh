@@ -645,4 +645,35 @@ expect_code "GET public, no read token configured" 200
 stop
 check_log "$LOG" --secret "$TOKEN"
 
+# ---- retention: a completed stream goes after --retention; a live one stays
+start retention -- serve --data-dir "$SCRATCH/retention.data" \
+  --write-addr 127.0.0.1:0 --read-addr 127.0.0.1:0 --writer-wait 0 \
+  --retention 2 ||
+  finish
+W=http://127.0.0.1:$PUT
+R=http://127.0.0.1:$GET
+rq retdone PUT "$W/v1/logs/public/ret/done" --data-binary 'finished'
+expect_code "PUT of a stream that completes" 201
+rq retlive PUT "$W/v1/logs/public/ret/live" --data-binary 'going' \
+  -H 'Upload-Complete: ?0'
+expect_code "PUT of a stream that stays live" 201
+rq retnow GET "$R/v1/logs/public/ret/done"
+expect_code "GET right after completion (retention 2 s)" 200
+gone=no
+for ((i = 0; i < 100; i++)); do # bounded: 100 x 0.1 s
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$R/v1/logs/public/ret/done")
+  if [ "$code" = 404 ]; then
+    gone=yes
+    break
+  fi
+  sleep 0.1
+done
+expect_eq "completed stream deleted within 10 s of a 2 s retention" "$gone" yes
+rq retlive2 HEAD "$W/v1/logs/public/ret/live"
+expect_code "a live stream is never deleted by retention" 200
+grep -q '"msg":"stream deleted after its retention"' "$LOG" ||
+  fail "no 'stream deleted after its retention' line in the server log"
+stop
+check_log "$LOG" --secret "$TOKEN"
+
 finish
