@@ -24,6 +24,10 @@
  * live ranges, so it stays small (it is allocated per follower). */
 #define FOLLOW_BLOCK 2048
 #define RANGE_BLOCK (16 * 1024)
+/* Complete logs up to this size are answered from one shared response
+ * held in memory (reference counted by libmicrohttpd), not from the file
+ * for every request. */
+#define CACHE_MAX (64 * 1024)
 
 static _Atomic uint64_t followers;
 static _Atomic uint64_t parked;
@@ -242,15 +246,57 @@ static enum MHD_Result answer(struct http_request *req, struct stream *s,
     return http_respond_queue(req->conn, status, resp);
 }
 
+static void cache_free(void *cache)
+{
+    MHD_destroy_response(cache);
+}
+
+/* The shared whole-log answer of a small complete stream, built on first
+ * use. Returns NULL when the log is too big or cannot be read (the caller
+ * then answers from the file). */
+static struct MHD_Response *cached_whole(struct stream *s, enum store_state st,
+                                         uint64_t len)
+{
+    struct MHD_Response *resp = atomic_load(&s->read_cache);
+    if (resp != NULL || len > CACHE_MAX || st != STORE_COMPLETE)
+        return resp;
+    char *buf = malloc(len > 0 ? (size_t)len : 1);
+    if (buf == NULL)
+        return NULL;
+    ssize_t n = len > 0 ? store_stream_read(s->store, 0, buf, (size_t)len) : 0;
+    if (n != (ssize_t)len) {
+        free(buf);
+        return NULL;
+    }
+    resp = MHD_create_response_from_buffer((size_t)len, buf,
+                                           MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(buf);
+        return NULL;
+    }
+    add_read_headers(resp, s, st);
+    void *expected = NULL;
+    s->read_cache_free = cache_free;
+    if (!atomic_compare_exchange_strong(&s->read_cache, &expected, resp)) {
+        MHD_destroy_response(resp); /* another thread built it first */
+        resp = expected;
+    }
+    return resp;
+}
+
 /* A finished log: its length is final. */
 static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
                                    enum store_state st, uint64_t len,
                                    const struct http_range *range)
 {
     char cr[96];
-    if (range == NULL)
+    if (range == NULL) {
+        struct MHD_Response *cached = cached_whole(s, st, len);
+        if (cached != NULL)
+            return MHD_queue_response(req->conn, MHD_HTTP_OK, cached);
         return answer(req, s, MHD_HTTP_OK, stored_response(s, 0, len), st,
                       NULL);
+    }
 
     uint64_t start, end;
     if (http_range_resolve(range, len, &start, &end) != 0) {

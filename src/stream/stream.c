@@ -67,6 +67,9 @@ void stream_free(struct stream *s)
     if (s == NULL)
         return;
     stream_waker_forget(s);
+    void *cache = atomic_load(&s->read_cache);
+    if (cache != NULL && s->read_cache_free != NULL)
+        s->read_cache_free(cache);
     store_stream_free(s->store);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -65,6 +65,10 @@ struct stream {
     bool closing;              /* the server is stopping: nobody may park    */
     struct stream *sched_next; /* waker's list of streams with work     */
     bool in_sched;
+    /* A cache the read side may attach once the stream is final (the
+     * whole answer of a small complete log); freed with the stream. */
+    _Atomic(void *) read_cache;
+    void (*read_cache_free)(void *cache);
 };
 
 /* Takes ownership of `store`. The new stream holds one reference (the
