@@ -12,8 +12,8 @@
 #include "stream/stream_waker.h"
 
 /* Spacing of wake rounds per parked waiter, and its cap (stream.h). */
-#define WAKE_NS_PER_WAITER UINT64_C(10000)       /* 10 us  */
-#define WAKE_WINDOW_MAX_NS (20 * CORE_NS_PER_MS) /* 20 ms */
+#define WAKE_NS_PER_WAITER UINT64_C(20000)       /* 20 us  */
+#define WAKE_WINDOW_MAX_NS (40 * CORE_NS_PER_MS) /* 40 ms */
 
 int stream_create(struct store_stream *store, bool resumable,
                   struct stream **ret)

@@ -7,9 +7,9 @@
  * wake calls outside the lock). Nothing polls or spins while idle.
  *
  * Wake batching: waking costs work per waiter, so wake rounds of one
- * stream are spaced by at least `parked * per_waiter_ns` (capped by
- * max_batch_ns): with 10 followers a commit wakes them within ~0.1 ms,
- * with 1,000 within ~10 ms, and the server's wake work stays a bounded
+ * stream are spaced by at least `parked * 20 us` (capped at 40 ms):
+ * with 10 followers a commit wakes them within ~0.2 ms, with 1,000
+ * within ~20 ms, and the server's wake work stays a bounded
  * fraction of a core however fast the writer commits. A round that falls
  * inside the window is handed to the waker thread (stream_waker.c) for
  * the end of the window. State changes (complete, interrupted, closing)
