@@ -18,6 +18,7 @@ enum opt_type {
     OPT_LEVEL,
     OPT_FORMAT,
     OPT_FSYNC,
+    OPT_OVER_LIMIT,
     OPT_UINT,
     OPT_SIZE,
 };
@@ -64,6 +65,9 @@ static const struct opt opts[] = {
      1, 100000000, "streams held at once"},
     {"max-stream-bytes", "LIVELOG_MAX_STREAM_BYTES", "4G", OPT_SIZE,
      NUM(max_stream_bytes), 1, UINT64_MAX, "bytes per stream (413 beyond)"},
+    {"over-limit", "LIVELOG_OVER_LIMIT", "reject", OPT_OVER_LIMIT,
+     NUM(over_limit_keep_tail), 0, 0,
+     "reject (413) or keep-tail (keep head and tail, elide the middle)"},
     {"max-total-bytes", "LIVELOG_MAX_TOTAL_BYTES", "0", OPT_SIZE,
      NUM(max_total_bytes), 0, UINT64_MAX,
      "bytes of all streams (507 beyond); 0: only the disk"},
@@ -199,6 +203,14 @@ static int apply(struct serve_config *cfg, const struct opt *o, const char *v)
         else
             return -EINVAL;
         return 0;
+    case OPT_OVER_LIMIT:
+        if (strcmp(v, "reject") == 0)
+            cfg->over_limit_keep_tail = 0;
+        else if (strcmp(v, "keep-tail") == 0)
+            cfg->over_limit_keep_tail = 1;
+        else
+            return -EINVAL;
+        return 0;
     case OPT_UINT:
         rc = core_num_parse_u64(v, strlen(v), &u);
         break;
@@ -228,6 +240,8 @@ static const char *what_it_takes(const struct opt *o)
         return "json or console";
     case OPT_FSYNC:
         return "always, interval or never";
+    case OPT_OVER_LIMIT:
+        return "reject or keep-tail";
     case OPT_UINT:
         return "a whole number in its range";
     case OPT_SIZE:

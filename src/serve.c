@@ -199,6 +199,7 @@ int serve_main(int argc, char **argv)
         .max_stream_bytes = cfg.max_stream_bytes,
         .max_total_bytes = cfg.max_total_bytes,
         .retention_ms = cfg.retention_s * 1000,
+        .keep_tail = cfg.over_limit_keep_tail != 0,
     };
     rc = stream_registry_open(cfg.data_dir, &limits, &reg);
     if (rc != 0) {

@@ -173,8 +173,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (req == NULL)
         return;
-    if (req->parked_on != NULL)
+    if (req->parked_on != NULL) {
         stream_unpark(req->parked_on, &req->waiter);
+        stream_unref(req->parked_on);
+    }
     if (req->on_complete != NULL)
         req->on_complete(req, code);
     uint64_t us = (core_clock_mono_ns() - req->start_ns) / 1000;
@@ -324,6 +326,18 @@ void http_daemon_stop(struct http_daemon *d)
     free_pem(d->cert_pem);
     free_pem(d->key_pem);
     free(d);
+}
+
+void http_daemon_park_on(struct http_request *req, struct stream *s)
+{
+    if (req->parked_on == s)
+        return;
+    stream_ref(s);
+    if (req->parked_on != NULL) {
+        stream_unpark(req->parked_on, &req->waiter);
+        stream_unref(req->parked_on);
+    }
+    req->parked_on = s;
 }
 
 void http_daemon_suspend(struct http_request *req)

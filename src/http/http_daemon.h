@@ -64,6 +64,11 @@ void http_daemon_quiesce(struct http_daemon *d);
  * connection must have been resumed first. NULL: no-op. */
 void http_daemon_stop(struct http_daemon *d);
 
+/* Records that req parks on s (before stream_park), holding a reference
+ * on s until the request ends, so that a stream deleted meanwhile stays
+ * valid for the request. Idempotent for the same stream. */
+void http_daemon_park_on(struct http_request *req, struct stream *s);
+
 /* Suspends / resumes a request's connection (stream park/wake hooks). */
 void http_daemon_suspend(struct http_request *req);
 void http_daemon_resume(struct http_request *req);

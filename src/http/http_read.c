@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,15 +35,37 @@ static _Atomic uint64_t parked;
 
 /* One live response: the reader's position lives in libmicrohttpd (pos),
  * the rest here. Freed by libmicrohttpd through reader_free. */
+#define MARKER_MAX 200
+
+/* One live response: libmicrohttpd counts the bytes it was given (pos);
+ * the log offset is pos + shift (the shift changes when a keep-tail
+ * marker stands in for elided bytes). Holds a reference on its stream.
+ * Freed by libmicrohttpd through reader_free. */
 struct reader {
     struct stream *stream;
     struct MHD_Connection *conn;
-    uint64_t start; /* absolute offset of the response's first byte    */
-    uint64_t end;   /* absolute end (exclusive); UINT64_MAX: follow     */
-    uint64_t sent;  /* bytes handed to libmicrohttpd so far            */
-    uint64_t probe; /* the idle-probe round this reader last checked   */
+    int64_t shift;           /* log offset = pos + shift                      */
+    uint64_t end;            /* log end (exclusive); UINT64_MAX: follow       */
+    bool known_size;         /* a Content-Length was sent: no marker allowed  */
+    uint64_t sent;           /* bytes handed to libmicrohttpd so far          */
+    uint64_t probe;          /* the idle-probe round this reader last checked */
+    char marker[MARKER_MAX]; /* a keep-tail marker being sent         */
+    size_t marker_len, marker_pos;
+    uint64_t marker_to; /* the log offset after the marker            */
     struct stream_waiter waiter;
 };
+
+/* The line that stands for the elided middle of a keep-tail log; it
+ * names the elided byte range, so a client knows where the log resumes. */
+static size_t marker_text(char *buf, size_t cap, uint64_t head, uint64_t end)
+{
+    int n = snprintf(buf, cap,
+                     "\n[livelog: bytes %" PRIu64 "-%" PRIu64
+                     " elided (%" PRIu64 " bytes): the log went over "
+                     "--max-stream-bytes and keeps its start and its end]\n",
+                     head, end - 1, end - head);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
 
 uint64_t http_read_followers(void)
 {
@@ -93,7 +116,19 @@ static ssize_t reader_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct reader *r = cls;
     struct store_stream *store = r->stream->store;
-    uint64_t off = r->start + pos;
+
+    if (r->marker_pos < r->marker_len) {
+        size_t n = r->marker_len - r->marker_pos;
+        if (n > max)
+            n = max;
+        memcpy(buf, r->marker + r->marker_pos, n);
+        r->marker_pos += n;
+        if (r->marker_pos == r->marker_len)
+            r->shift = (int64_t)r->marker_to - (int64_t)(pos + n);
+        r->sent += n;
+        return (ssize_t)n;
+    }
+    uint64_t off = (uint64_t)((int64_t)pos + r->shift);
 
     for (;;) {
         if (off >= r->end)
@@ -113,6 +148,19 @@ static ssize_t reader_read(void *cls, uint64_t pos, char *buf, size_t max)
                 r->sent += (uint64_t)n;
                 return n;
             }
+            if (n == -ESPIPE) {
+                /* keep-tail elided these bytes: a marker line stands in
+                 * for them, then the log goes on where the elision ends.
+                 * A response with a Content-Length cannot grow a marker. */
+                if (r->known_size)
+                    return MHD_CONTENT_READER_END_WITH_ERROR;
+                r->marker_to = store_stream_elided_end(store);
+                r->marker_len =
+                    marker_text(r->marker, sizeof(r->marker),
+                                store_stream_keep_head(store), r->marker_to);
+                r->marker_pos = 0;
+                return reader_read(cls, pos, buf, max);
+            }
             log_warning(LOGC_HTTP, "reading the stored log failed",
                         LF_I64("errno", n < 0 ? -n : EIO),
                         LF_U64("offset", off));
@@ -121,8 +169,8 @@ static ssize_t reader_read(void *cls, uint64_t pos, char *buf, size_t max)
         if (state_is_final(r->stream, st)) {
             /* A known-size range that the final log cannot fill ends
              * with an error so the client sees a short body. */
-            return r->end == UINT64_MAX ? MHD_CONTENT_READER_END_OF_STREAM
-                                        : MHD_CONTENT_READER_END_WITH_ERROR;
+            return r->known_size ? MHD_CONTENT_READER_END_WITH_ERROR
+                                 : MHD_CONTENT_READER_END_OF_STREAM;
         }
         if (stream_is_closing(r->stream))
             return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -141,37 +189,109 @@ static void reader_free(void *cls)
 {
     struct reader *r = cls;
     stream_unpark(r->stream, &r->waiter);
+    stream_unref(r->stream);
     atomic_fetch_sub_explicit(&followers, 1, memory_order_relaxed);
-    log_debug(LOGC_HTTP, "follower detached", LF_U64("offset", r->start),
+    log_debug(LOGC_HTTP, "follower detached", LF_I64("shift", r->shift),
               LF_U64("bytes", r->sent));
     free(r);
 }
 
+/* A response served by the content reader from `start`: following until
+ * the log completes (end UINT64_MAX), or up to `end`; with known_size the
+ * length end - start is announced. */
 static struct MHD_Response *live_response(struct http_request *req,
                                           struct stream *s, uint64_t start,
-                                          uint64_t end)
+                                          uint64_t end, bool known_size)
 {
     struct reader *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return NULL;
     r->stream = s;
     r->conn = req->conn;
-    r->start = start;
+    r->shift = (int64_t)start;
     r->end = end;
+    r->known_size = known_size;
     r->waiter.cls = r;
     r->waiter.wake = reader_wake;
     r->probe = stream_waker_probe_round();
-    uint64_t size = end == UINT64_MAX ? MHD_SIZE_UNKNOWN : end - start;
-    size_t block = end == UINT64_MAX ? FOLLOW_BLOCK : RANGE_BLOCK;
+    uint64_t size = known_size ? end - start : MHD_SIZE_UNKNOWN;
+    size_t block = known_size ? RANGE_BLOCK : FOLLOW_BLOCK;
     struct MHD_Response *resp = MHD_create_response_from_callback(
         size, block, reader_read, r, reader_free);
     if (resp == NULL) {
         free(r);
         return NULL;
     }
+    stream_ref(s);
     atomic_fetch_add_explicit(&followers, 1, memory_order_relaxed);
     log_debug(LOGC_HTTP, "follower attached", LF_U64("offset", start),
               LF_BOOL("bounded", end != UINT64_MAX));
+    return resp;
+}
+
+/* A complete keep-tail log, as readers see it: its first bytes, one
+ * marker line, its last bytes. `start` is an offset in that view. */
+struct view {
+    struct stream *stream; /* referenced */
+    uint64_t start, head, elided_end, len;
+    char marker[MARKER_MAX];
+    size_t mlen;
+};
+
+static uint64_t view_length(const struct view *v)
+{
+    return v->head + v->mlen + (v->len - v->elided_end);
+}
+
+static ssize_t view_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct view *v = cls;
+    uint64_t p = v->start + pos;
+    if (p >= view_length(v))
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (p >= v->head && p < v->head + v->mlen) {
+        size_t n = (size_t)(v->head + v->mlen - p);
+        if (n > max)
+            n = max;
+        memcpy(buf, v->marker + (p - v->head), n);
+        return (ssize_t)n;
+    }
+    uint64_t off = p < v->head ? p : v->elided_end + (p - v->head - v->mlen);
+    uint64_t stop = p < v->head ? v->head : v->len;
+    size_t want = stop - off < max ? (size_t)(stop - off) : max;
+    ssize_t n = store_stream_read(v->stream->store, off, buf, want);
+    return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void view_free(void *cls)
+{
+    struct view *v = cls;
+    stream_unref(v->stream);
+    free(v);
+}
+
+static struct view *view_new(struct stream *s, uint64_t len)
+{
+    struct view *v = calloc(1, sizeof(*v));
+    if (v == NULL)
+        return NULL;
+    v->stream = s;
+    v->head = store_stream_keep_head(s->store);
+    v->elided_end = store_stream_elided_end(s->store);
+    v->len = len;
+    v->mlen = marker_text(v->marker, sizeof(v->marker), v->head, v->elided_end);
+    stream_ref(s);
+    return v;
+}
+
+static struct MHD_Response *view_response(struct view *v, uint64_t start,
+                                          uint64_t end)
+{
+    v->start = start;
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        end - start, RANGE_BLOCK, view_read, v, view_free);
+    if (resp == NULL)
+        view_free(v);
     return resp;
 }
 
@@ -211,7 +331,7 @@ static bool park_request(struct http_request *req, struct stream *s,
                          uint64_t len, enum store_state st,
                          uint64_t deadline_ns)
 {
-    req->parked_on = s;
+    http_daemon_park_on(req, s);
     req->waiter.cls = req;
     req->waiter.wake = request_wake;
     req->waiter.deadline_ns = deadline_ns;
@@ -228,9 +348,17 @@ static void add_read_headers(struct MHD_Response *resp, struct stream *s,
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     MHD_add_response_header(resp, "Livelog-State", store_stream_state_name(st));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (store_stream_is_elided(s->store)) {
+        char el[64];
+        snprintf(el, sizeof(el), "bytes %" PRIu64 "-%" PRIu64,
+                 store_stream_keep_head(s->store),
+                 store_stream_elided_end(s->store) - 1);
+        MHD_add_response_header(resp, "Livelog-Elided", el);
+    }
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "Transfer-Encoding, Content-Range, "
-                            "Accept-Ranges, Livelog-State, Upload-Offset");
+                            "Accept-Ranges, Livelog-State, Upload-Offset, "
+                            "Livelog-Elided");
 }
 
 static enum MHD_Result answer(struct http_request *req, struct stream *s,
@@ -284,12 +412,56 @@ static struct MHD_Response *cached_whole(struct stream *s, enum store_state st,
     return resp;
 }
 
+/* A finished keep-tail log whose middle was elided: served as its view
+ * (first bytes, one marker line, last bytes), Range included. */
+static enum MHD_Result serve_view(struct http_request *req, struct stream *s,
+                                  enum store_state st, uint64_t len,
+                                  const struct http_range *range,
+                                  uint64_t from_log)
+{
+    char cr[96];
+    struct view *v = view_new(s, len);
+    if (v == NULL)
+        return MHD_NO;
+    uint64_t vlen = view_length(v);
+    uint64_t start = 0, end = vlen;
+    unsigned int status = MHD_HTTP_OK;
+    struct http_range from_range;
+    if (range != NULL && range->kind == HTTP_RANGE_FROM &&
+        from_log != UINT64_MAX) {
+        /* ?tail=N gave a log offset: where is it in the view? */
+        uint64_t at = from_log < v->head ? from_log
+                      : from_log < v->elided_end
+                          ? v->head
+                          : v->head + v->mlen + (from_log - v->elided_end);
+        from_range = (struct http_range){.kind = HTTP_RANGE_FROM, .first = at};
+        range = &from_range;
+    }
+    if (range != NULL) {
+        if (http_range_resolve(range, vlen, &start, &end) != 0) {
+            view_free(v);
+            snprintf(cr, sizeof(cr), "bytes */%" PRIu64, vlen);
+            struct MHD_Response *resp = MHD_create_response_from_buffer(
+                0, (void *)"", MHD_RESPMEM_PERSISTENT);
+            return answer(req, s, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp, st, cr);
+        }
+        status = MHD_HTTP_PARTIAL_CONTENT;
+        snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+                 start, end - 1, vlen);
+    }
+    return answer(req, s, status, view_response(v, start, end), st,
+                  status == MHD_HTTP_OK ? NULL : cr);
+}
+
 /* A finished log: its length is final. */
 static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
                                    enum store_state st, uint64_t len,
-                                   const struct http_range *range)
+                                   const struct http_range *range,
+                                   uint64_t from_log)
 {
     char cr[96];
+    if (store_stream_is_elided(s->store))
+        return serve_view(req, s, st, len, range, from_log);
     if (range == NULL) {
         struct MHD_Response *cached = cached_whole(s, st, len);
         if (cached != NULL)
@@ -311,6 +483,28 @@ static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
                   stored_response(s, start, end), st, cr);
 }
 
+/* Bytes [start, end) of a live log as one known-size answer: straight
+ * from the file (sendfile) unless keep-tail elided some of them, which
+ * a known-size answer cannot show: NULL then (the caller says 416). */
+static struct MHD_Response *span_response(struct http_request *req,
+                                          struct stream *s, uint64_t start,
+                                          uint64_t end, uint64_t len)
+{
+    if (store_stream_is_elided(s->store) &&
+        start < store_stream_elided_end(s->store) &&
+        end > store_stream_keep_head(s->store))
+        return NULL;
+    return end <= len ? stored_response(s, start, end)
+                      : live_response(req, s, start, end, true);
+}
+
+static enum MHD_Result elided_416(struct http_request *req)
+{
+    return http_respond_text(req->conn, MHD_HTTP_RANGE_NOT_SATISFIABLE,
+                             "those bytes were elided: the log went over "
+                             "--max-stream-bytes (--over-limit=keep-tail)\n");
+}
+
 /* A live log: the complete length is unknown ("*"). */
 static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
                                   enum store_state st, uint64_t len,
@@ -318,39 +512,49 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
 {
     char cr[96];
     uint64_t start = 0;
+    bool elided = store_stream_is_elided(s->store);
 
     if (range == NULL) {
-        if (!follow)
+        if (!follow && !elided)
             return answer(req, s, MHD_HTTP_OK, stored_response(s, 0, len), st,
                           NULL);
-        return answer(req, s, MHD_HTTP_OK, live_response(req, s, 0, UINT64_MAX),
-                      st, NULL);
+        /* Following, or a one-shot read that may need a marker line. */
+        return answer(
+            req, s, MHD_HTTP_OK,
+            live_response(req, s, 0, follow ? UINT64_MAX : len, false), st,
+            NULL);
     }
     if (range->kind == HTTP_RANGE_BOUNDED) {
         uint64_t end = range->last + 1;
         snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*",
                  range->first, range->last);
         struct MHD_Response *resp =
-            end <= len ? stored_response(s, range->first, end)
-                       : live_response(req, s, range->first, end);
+            span_response(req, s, range->first, end, len);
+        if (resp == NULL)
+            return elided_416(req);
         return answer(req, s, MHD_HTTP_PARTIAL_CONTENT, resp, st, cr);
     }
     if (range->kind == HTTP_RANGE_FROM)
         start = range->first;
     else
         start = range->suffix < len ? len - range->suffix : 0;
+    if (elided && start >= store_stream_keep_head(s->store) &&
+        start < store_stream_elided_end(s->store))
+        start = store_stream_elided_end(s->store); /* past the elision */
 
     if (follow) {
         snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*", start,
                  HTTP_READ_LIVE_LAST);
         return answer(req, s, MHD_HTTP_PARTIAL_CONTENT,
-                      live_response(req, s, start, UINT64_MAX), st, cr);
+                      live_response(req, s, start, UINT64_MAX, false), st, cr);
     }
     /* Not following: what is there now (start < len is guaranteed by
      * the caller, which waits for the bytes otherwise). */
     snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*", start, len - 1);
-    return answer(req, s, MHD_HTTP_PARTIAL_CONTENT,
-                  stored_response(s, start, len), st, cr);
+    struct MHD_Response *resp = span_response(req, s, start, len, len);
+    if (resp == NULL)
+        return elided_416(req);
+    return answer(req, s, MHD_HTTP_PARTIAL_CONTENT, resp, st, cr);
 }
 
 enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
@@ -375,7 +579,9 @@ enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
         enum store_state st = store_stream_state(s->store);
         uint64_t len = store_stream_length(s->store);
         if (state_is_final(s, st))
-            return serve_final(req, s, st, len, range);
+            return serve_final(
+                req, s, st, len, range,
+                opt->from_set && opt->range == NULL ? opt->from : UINT64_MAX);
         if (stream_is_closing(s))
             return http_respond_text(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                                      "the server is shutting down\n");

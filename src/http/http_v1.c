@@ -14,6 +14,7 @@
 #include "core/core_clock.h"
 #include "core/core_json.h"
 #include "core/core_num.h"
+#include "http/http_daemon.h"
 #include "http/http_read.h"
 #include "http/http_respond.h"
 #include "log/log.h"
@@ -22,6 +23,8 @@
 #define PREFIX "/v1/logs/"
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
 #define LIST_MAX 1000
+/* Appends a string literal of JSON text (its length from sizeof). */
+#define RAW(j, lit) core_json_raw((j), (lit), sizeof(lit) - 1)
 /* After a write is refused mid-body, this much more of the body is read
  * and discarded so the refusal can be answered (libmicrohttpd answers
  * only once the body is in); past it the connection is closed and the
@@ -132,6 +135,13 @@ static void add_offset_headers(struct MHD_Response *resp, struct stream *s,
         resp, "Livelog-State",
         store_stream_state_name(store_stream_state(s->store)));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (store_stream_is_elided(s->store)) {
+        char el[64];
+        snprintf(el, sizeof(el), "bytes %" PRIu64 "-%" PRIu64,
+                 store_stream_keep_head(s->store),
+                 store_stream_elided_end(s->store) - 1);
+        MHD_add_response_header(resp, "Livelog-Elided", el);
+    }
 }
 
 static enum MHD_Result respond_stream(struct http_request *req,
@@ -543,29 +553,41 @@ static void list_one(void *cls, struct stream *s)
     if (!pub && !c->authorized)
         return;
     char ts[CORE_CLOCK_ISO_LEN + 1];
-    core_json_raw(&c->j,
-                  c->first ? "{\"name\":" : ",{\"name\":", c->first ? 8 : 9);
+    if (!c->first)
+        RAW(&c->j, ",");
+    RAW(&c->j, "{\"name\":");
     c->first = false;
     core_json_str(&c->j, name, len, 64);
-    core_json_raw(&c->j, ",\"state\":\"", 10);
+    RAW(&c->j, ",\"state\":\"");
     const char *st = store_stream_state_name(store_stream_state(s->store));
     core_json_raw(&c->j, st, strlen(st));
-    core_json_raw(&c->j, "\",\"length\":", 11);
+    RAW(&c->j, "\",\"length\":");
     core_json_u64(&c->j, store_stream_length(s->store));
-    core_json_raw(&c->j, pub ? ",\"public\":true" : ",\"public\":false",
-                  pub ? 14 : 15);
+    if (pub)
+        RAW(&c->j, ",\"public\":true");
+    else
+        RAW(&c->j, ",\"public\":false");
     core_clock_iso8601(store_stream_created_ms(s->store) * CORE_NS_PER_MS, ts,
                        sizeof(ts));
-    core_json_raw(&c->j, ",\"created\":\"", 12);
+    RAW(&c->j, ",\"created\":\"");
     core_json_raw(&c->j, ts, strlen(ts));
     uint64_t done = store_stream_completed_ms(s->store);
     if (done == 0) {
-        core_json_raw(&c->j, "\",\"completed\":null}", 19);
+        RAW(&c->j, "\",\"completed\":null");
     } else {
         core_clock_iso8601(done * CORE_NS_PER_MS, ts, sizeof(ts));
-        core_json_raw(&c->j, "\",\"completed\":\"", 15);
+        RAW(&c->j, "\",\"completed\":\"");
         core_json_raw(&c->j, ts, strlen(ts));
-        core_json_raw(&c->j, "\"}", 2);
+        RAW(&c->j, "\"");
+    }
+    if (store_stream_is_elided(s->store)) {
+        RAW(&c->j, ",\"elided\":{\"from\":");
+        core_json_u64(&c->j, store_stream_keep_head(s->store));
+        RAW(&c->j, ",\"to\":");
+        core_json_u64(&c->j, store_stream_elided_end(s->store));
+        RAW(&c->j, "}}");
+    } else {
+        RAW(&c->j, ",\"elided\":null}");
     }
 }
 
@@ -589,14 +611,14 @@ static enum MHD_Result do_list(struct http_v1 *app, struct http_request *req)
         return MHD_NO;
     struct list_ctx c = {.authorized = authorized(app, req), .first = true};
     core_json_init(&c.j, buf, cap);
-    core_json_raw(&c.j, "{\"logs\":[", 9);
+    RAW(&c.j, "{\"logs\":[");
     bool truncated = false;
     stream_registry_list(app->registry, prefix, strlen(prefix), (size_t)limit,
                          list_one, &c, &truncated);
-    core_json_raw(&c.j,
-                  truncated ? "],\"truncated\":true}\n"
-                            : "],\"truncated\":false}\n",
-                  truncated ? 20 : 21);
+    if (truncated)
+        RAW(&c.j, "],\"truncated\":true}\n");
+    else
+        RAW(&c.j, "],\"truncated\":false}\n");
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(c.j.len, buf, MHD_RESPMEM_MUST_FREE);
     if (resp == NULL) {
@@ -636,7 +658,7 @@ static int wait_in_lobby(struct http_v1 *app, struct http_request *req,
         req->wait_deadline_ns = now + app->writer_wait_ns;
     if (now >= req->wait_deadline_ns || stream_is_closing(lobby))
         return -1;
-    req->parked_on = lobby;
+    http_daemon_park_on(req, lobby);
     req->waiter.cls = req;
     req->waiter.wake = lobby_wake;
     req->waiter.deadline_ns = req->wait_deadline_ns;

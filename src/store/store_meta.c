@@ -26,9 +26,12 @@ int store_meta_format(const struct store_meta *m, char *buf, size_t cap)
         return -EINVAL;
     int n = snprintf(buf, cap,
                      META_HEADER "\nname %.*s\nstate %s\ncreated_ms %" PRIu64
-                                 "\ncompleted_ms %" PRIu64 "\n",
+                                 "\ncompleted_ms %" PRIu64
+                                 "\nkeep_head %" PRIu64 "\nkeep_tail %" PRIu64
+                                 "\n",
                      (int)m->name_len, m->name, state_names[m->state],
-                     m->created_ms, m->completed_ms);
+                     m->created_ms, m->completed_ms, m->keep_head,
+                     m->keep_tail);
     if (n < 0 || (size_t)n >= cap)
         return -ENOSPC;
     return n;
@@ -88,6 +91,12 @@ int store_meta_parse(const char *text, size_t len, struct store_meta *ret)
             have_created = true;
         } else if (key_is(line, klen, "completed_ms")) {
             if (core_num_parse_u64(val, vlen, &m.completed_ms) != 0)
+                return -EINVAL;
+        } else if (key_is(line, klen, "keep_head")) {
+            if (core_num_parse_u64(val, vlen, &m.keep_head) != 0)
+                return -EINVAL;
+        } else if (key_is(line, klen, "keep_tail")) {
+            if (core_num_parse_u64(val, vlen, &m.keep_tail) != 0)
                 return -EINVAL;
         }
         /* Unknown keys are skipped: a newer livelog may add some. */

@@ -23,6 +23,8 @@ struct store_meta {
     enum store_state state;
     uint64_t created_ms;
     uint64_t completed_ms; /* 0 while not complete */
+    uint64_t keep_head;    /* --over-limit=keep-tail: bytes kept at the */
+    uint64_t keep_tail;    /* start and at the end; 0: no elision       */
 };
 
 /* Formats m into buf (at most cap bytes). Returns the length, or -ENOSPC

@@ -22,6 +22,9 @@
 #include "store/store_meta.h"
 
 #define HASH_BLOCK (256 * 1024)
+/* keep-tail elision advances in steps of this size (fewer, larger holes). */
+#define ELIDE_STEP (64 * 1024)
+#define SCAN_BACK (16 * 1024)
 
 static _Atomic int fsync_mode = STORE_FSYNC_NEVER;
 
@@ -38,7 +41,24 @@ struct store_stream {
     _Atomic uint64_t durable; /* bytes known to be on stable storage     */
     _Atomic int state;        /* enum store_state                        */
     _Atomic uint64_t completed_ms;
+    /* --over-limit=keep-tail: bytes [keep_head, elided_end) of the data
+     * are gone (punched out of the file); 0/0 when the stream keeps all. */
+    _Atomic uint64_t elided_end;
+    bool punch_failed; /* the file system cannot punch holes       */
 };
+
+/* Where the elided region ends for a log of `len` bytes that keeps `head`
+ * bytes at its start and `tail` at its end (head when nothing is gone). */
+static uint64_t elision_end(uint64_t head, uint64_t tail, uint64_t len)
+{
+    if (tail == 0 || len <= head + tail)
+        return head;
+    /* Rounded up, so that at most `tail` bytes are kept at the end; the
+     * step is at most half the tail, so the newest bytes are never gone. */
+    uint64_t step =
+        tail / 2 < ELIDE_STEP ? (tail / 2 > 0 ? tail / 2 : 1) : ELIDE_STEP;
+    return head + (len - tail - head + step - 1) / step * step;
+}
 
 void store_stream_set_fsync(enum store_fsync mode)
 {
@@ -227,9 +247,27 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
         st_now = STORE_INTERRUPTED;
     s->meta.state = st_now;
     atomic_store(&s->state, (int)st_now);
+    atomic_store(&s->elided_end, elision_end(meta.keep_head, meta.keep_tail,
+                                             (uint64_t)st.st_size));
     (void)now_ms; /* the index is repaired when first opened */
     *ret = s;
     return 0;
+}
+
+/* keep-tail: publishes the new end of the elided region first (so no
+ * reader starts a read there), then frees the bytes on disk. */
+static void elide(struct store_stream *s, int fd, uint64_t len)
+{
+    uint64_t old = atomic_load(&s->elided_end);
+    uint64_t end = elision_end(s->meta.keep_head, s->meta.keep_tail, len);
+    if (end <= old)
+        return;
+    atomic_store_explicit(&s->elided_end, end, memory_order_release);
+    if (s->punch_failed)
+        return;
+    if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)old,
+                  (off_t)(end - old)) != 0)
+        s->punch_failed = true; /* readers still skip it; disk not freed */
 }
 
 int store_stream_append(struct store_stream *s, const void *buf, size_t len)
@@ -259,6 +297,8 @@ int store_stream_append(struct store_stream *s, const void *buf, size_t len)
         done += (size_t)n;
     }
     atomic_store_explicit(&s->length, base + len, memory_order_release);
+    if (s->meta.keep_tail != 0)
+        elide(s, fd, base + len);
     if (store_stream_fsync_mode() == STORE_FSYNC_NEVER)
         atomic_store_explicit(&s->durable, base + len, memory_order_release);
     if (s->index_open)
@@ -275,16 +315,56 @@ ssize_t store_stream_read(struct store_stream *s, uint64_t off, void *buf,
         return 0;
     if (len > committed - off)
         len = (size_t)(committed - off);
+    uint64_t head = s->meta.keep_head;
+    if (atomic_load_explicit(&s->elided_end, memory_order_acquire) > head) {
+        if (off >= head && off < store_stream_elided_end(s))
+            return -ESPIPE;
+        if (off < head && len > head - off)
+            len = (size_t)(head - off);
+    }
     int fd = data_fd(s);
     if (fd < 0)
         return fd;
     for (;;) {
         ssize_t n = pread(fd, buf, len, (off_t)off);
-        if (n >= 0)
-            return n;
-        if (errno != EINTR)
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
             return -errno;
+        /* The region may have been elided (and punched) while we read. */
+        if (off >= head && off < store_stream_elided_end(s))
+            return -ESPIPE;
+        return n;
     }
+}
+
+uint64_t store_stream_elided_end(const struct store_stream *s)
+{
+    return atomic_load_explicit(&s->elided_end, memory_order_acquire);
+}
+
+uint64_t store_stream_keep_head(const struct store_stream *s)
+{
+    return s->meta.keep_head;
+}
+
+bool store_stream_is_elided(const struct store_stream *s)
+{
+    return s->meta.keep_tail != 0 &&
+           store_stream_elided_end(s) > s->meta.keep_head;
+}
+
+int store_stream_set_keep(struct store_stream *s, uint64_t head, uint64_t tail)
+{
+    if (s->dir == NULL || store_stream_length(s) != 0)
+        return -EINVAL;
+    pthread_mutex_lock(&s->lock);
+    s->meta.keep_head = head;
+    s->meta.keep_tail = tail;
+    atomic_store(&s->elided_end, head);
+    int rc = write_meta(s);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 uint64_t store_stream_length(const struct store_stream *s)
@@ -373,11 +453,51 @@ uint64_t store_stream_lines(const struct store_stream *s)
     return s->index_open ? store_index_lines(&s->index) : 0;
 }
 
+/* The start of the n-th last line (n >= 1), scanning backwards from the
+ * end but never before `floor` (keep-tail: elided bytes cannot be read);
+ * `floor` when there are fewer lines after it. A last line without its
+ * newline counts as a line. */
+static int tail_backwards(int fd, uint64_t len, uint64_t floor, uint64_t n,
+                          uint64_t *ret)
+{
+    char buf[SCAN_BACK];
+    uint64_t found = 0, end = len;
+    while (end > floor) {
+        size_t want =
+            end - floor < SCAN_BACK ? (size_t)(end - floor) : SCAN_BACK;
+        uint64_t at = end - want;
+        ssize_t got = pread(fd, buf, want, (off_t)at);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got != (ssize_t)want)
+            return got < 0 ? -errno : -EIO;
+        for (size_t i = want; i > 0; i--) {
+            uint64_t start = at + i; /* a line starts after this newline */
+            if (buf[i - 1] != '\n' || start == len)
+                continue;
+            if (++found == n) {
+                *ret = start;
+                return 0;
+            }
+        }
+        end = at;
+    }
+    *ret = floor;
+    return 0;
+}
+
 int store_stream_tail_offset(struct store_stream *s, uint64_t n, uint64_t *ret)
 {
     int fd = data_fd(s);
     if (fd < 0)
         return fd;
+    if (n == 0) {
+        *ret = store_stream_length(s); /* no line: from the end */
+        return 0;
+    }
+    if (store_stream_is_elided(s))
+        return tail_backwards(fd, store_stream_length(s),
+                              store_stream_elided_end(s), n, ret);
     uint64_t lines = store_stream_lines(s);
     if (n >= lines) {
         *ret = 0;

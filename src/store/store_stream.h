@@ -79,10 +79,22 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
 int store_stream_append(struct store_stream *s, const void *buf, size_t len);
 
 /* Copies up to len committed bytes from off into buf. Returns the number
- * copied (0 when off is at or past the committed length) or a negative
- * errno. */
+ * copied (0 when off is at or past the committed length), -ESPIPE when off
+ * is in the elided region (keep-tail), or a negative errno. */
 ssize_t store_stream_read(struct store_stream *s, uint64_t off, void *buf,
                           size_t len);
+
+/* --over-limit=keep-tail. set_keep (on a new, empty directory stream)
+ * makes the stream keep its first `head` and last `tail` bytes once it
+ * grows past head + tail: the middle is elided (punched out of the file,
+ * in 64 KiB steps) as bytes arrive. Offsets stay those of the writer:
+ * the committed length still counts every byte received. Reads of the
+ * elided region [keep_head, elided_end) return -ESPIPE; a read never
+ * returns bytes of it, even when it is elided during the read. */
+int store_stream_set_keep(struct store_stream *s, uint64_t head, uint64_t tail);
+bool store_stream_is_elided(const struct store_stream *s);
+uint64_t store_stream_keep_head(const struct store_stream *s);
+uint64_t store_stream_elided_end(const struct store_stream *s);
 
 /* The committed length (acquire). Can't fail. */
 uint64_t store_stream_length(const struct store_stream *s);

@@ -371,6 +371,15 @@ int stream_registry_create(struct stream_registry *r, const char *name,
     if (rc == 0)
         rc = store_stream_create_dir(
             dir, name, len, core_clock_real_ns() / CORE_NS_PER_MS, &store);
+    if (rc == 0 && r->limits.keep_tail) {
+        uint64_t head = r->limits.max_stream_bytes / 2;
+        rc = store_stream_set_keep(store, head,
+                                   r->limits.max_stream_bytes - head);
+        if (rc != 0) {
+            store_stream_remove(store);
+            store_stream_free(store);
+        }
+    }
     if (rc == 0) {
         rc = stream_create(store, true, &s);
         if (rc != 0) {
@@ -426,7 +435,7 @@ int stream_registry_admit(struct stream_registry *r, struct stream *s,
 {
     uint64_t len = store_stream_length(s->store);
     uint64_t max = r->limits.max_stream_bytes;
-    if (max != 0 && len + more > max) {
+    if (max != 0 && len + more > max && !r->limits.keep_tail) {
         *ret_room = len < max ? max - len : 0;
         return -EFBIG;
     }

@@ -22,6 +22,8 @@ struct stream_registry_limits {
     uint64_t max_stream_bytes; /* bytes per stream                    */
     uint64_t max_total_bytes;  /* 0: no limit but the disk             */
     uint64_t retention_ms;     /* 0: keep completed streams forever    */
+    bool keep_tail; /* over max_stream_bytes: keep head and tail, elide
+                       the middle (instead of refusing with 413)      */
 };
 
 struct stream_registry;

@@ -676,4 +676,76 @@ grep -q '"msg":"stream deleted after its retention"' "$LOG" ||
 stop
 check_log "$LOG" --secret "$TOKEN"
 
+# ---- --over-limit=keep-tail: head + one marker line + tail, disk bounded
+start keeptail -- serve --data-dir "$SCRATCH/keeptail.data" \
+  --write-addr 127.0.0.1:0 --read-addr 127.0.0.1:0 --writer-wait 5 \
+  --max-stream-bytes 256K --over-limit keep-tail ||
+  finish
+W=http://127.0.0.1:$PUT
+R=http://127.0.0.1:$GET
+seq 1 200000 >"$SCRATCH/kt.in" # 1,288,895 bytes, five times the cap
+curl -s -o "$SCRATCH/kt.follow" "$R/v1/logs/public/kt" &
+follower=$!
+rq ktput PUT "$W/v1/logs/public/kt" --data-binary "@$SCRATCH/kt.in"
+expect_code "PUT of a log five times --max-stream-bytes (keep-tail)" 201
+wait "$follower" || fail "the follower of the keep-tail log did not end cleanly"
+rq kthead HEAD "$W/v1/logs/public/kt"
+expect_hdr "Upload-Offset counts every byte received" Upload-Offset 1288895
+elided=$(header "$H" Livelog-Elided)
+case "$elided" in
+"bytes 131072-"*) ;;
+*) fail "Livelog-Elided should start at the 128 KiB head: '$elided'" ;;
+esac
+rq ktget GET "$R/v1/logs/public/kt"
+expect_code "GET of the complete keep-tail log" 200
+python3 - "$SCRATCH/kt.in" "$B" "$SCRATCH/kt.follow" "$elided" <<'PY' ||
+import re, sys
+data = open(sys.argv[1], "rb").read()
+view = open(sys.argv[2], "rb").read()
+follow = open(sys.argv[3], "rb").read()
+head, end = (int(x) for x in re.match(r"bytes (\d+)-(\d+)$", sys.argv[4]).groups())
+end += 1
+marker = re.compile(rb"\n\[livelog: bytes (\d+)-(\d+) elided \((\d+) bytes\)[^\n]*\]\n")
+ms = list(marker.finditer(view))
+assert len(ms) == 1, "the complete view has %d marker lines" % len(ms)
+m = ms[0]
+assert (int(m.group(1)), int(m.group(2)) + 1) == (head, end), m.groups()
+assert int(m.group(3)) == end - head, m.groups()
+assert view[: m.start()] == data[:head], "head differs"
+assert view[m.end():] == data[end:], "tail differs"
+assert len(data) - end <= 128 * 1024, "more than the 128 KiB tail is kept"
+assert head + (len(data) - end) <= 256 * 1024, "kept bytes exceed the cap"
+# The follower saw the head, then marker(s) for what it fell behind on,
+# and the very end: every byte it got that is not a marker is the log's.
+assert follow[:head] == data[:head], "follower head differs"
+assert follow.endswith(data[-64 * 1024:]), "follower tail differs"
+pos, log = 0, 0
+for mm in marker.finditer(follow):
+    chunk = follow[pos:mm.start()]
+    assert data[log:log + len(chunk)] == chunk, "follower bytes differ"
+    assert int(mm.group(1)) == head and log + len(chunk) < int(mm.group(2)) + 1
+    log = int(mm.group(2)) + 1  # the follower resumes where the elision ends
+    pos = mm.end()
+assert data[log:] == follow[pos:], "follower's last part differs"
+PY
+  fail "keep-tail view or follower content is wrong"
+rq ktrange GET "$R/v1/logs/public/kt" -r 131000-131099
+expect_code "a Range across the marker of a complete keep-tail log" 206
+rq kttail GET "$R/v1/logs/public/kt?tail=2"
+printf '199999\n200000\n' >"$SCRATCH/kt.tail2"
+expect_body_file "?tail=2 of the keep-tail log" "$SCRATCH/kt.tail2"
+rq kttail0 GET "$R/v1/logs/public/kt?tail=0"
+expect_code "?tail=0 of a complete log (no bytes: unsatisfiable)" 416
+rq ktlist GET "$R/v1/logs?prefix=public/kt"
+python3 - "$B" <<'PY' || fail "the listing does not report the elided range"
+import json, sys
+e = json.load(open(sys.argv[1]))["logs"][0]
+assert e["elided"]["from"] == 131072 and e["elided"]["to"] > 131072, e
+PY
+dsize=$(du -k "$SCRATCH"/keeptail.data/streams/*/*/data | cut -f1)
+[ "$dsize" -le 512 ] ||
+  fail "the keep-tail data file uses ${dsize} KiB of disk (cap 256 KiB)"
+stop
+check_log "$LOG" --secret "$TOKEN"
+
 finish

@@ -54,6 +54,8 @@ static const struct setting settings[] = {
      "a size such as 4096, 64K, 512M or 4G"},
     {"max-total-bytes", "LIVELOG_MAX_TOTAL_BYTES", "1T", "-1",
      "a size such as 4096, 64K, 512M or 4G"},
+    {"over-limit", "LIVELOG_OVER_LIMIT", "keep-tail", "truncate",
+     "reject or keep-tail"},
     {"retention", "LIVELOG_RETENTION", "0", "18446744073709552",
      "a whole number from"},
     {"max-connections", "LIVELOG_MAX_CONNECTIONS", "16", "15",
@@ -343,6 +345,7 @@ static void assert_defaults(const struct serve_config *c)
     assert_true(c->max_streams == 100000);
     assert_true(c->max_stream_bytes == UINT64_C(4) << 30);
     assert_true(c->max_total_bytes == 0);
+    assert_int_equal(c->over_limit_keep_tail, 0);
     assert_true(c->retention_s == 604800);
     assert_true(c->max_connections == 32768);
     assert_true(c->read_timeout_s == 60);
@@ -367,6 +370,7 @@ static void assert_goods(const struct serve_config *c)
     assert_true(c->max_streams == 10);
     assert_true(c->max_stream_bytes == 65536);
     assert_true(c->max_total_bytes == UINT64_C(1) << 40);
+    assert_int_equal(c->over_limit_keep_tail, 1);
     assert_true(c->retention_s == 0);
     assert_true(c->max_connections == 16);
     assert_true(c->read_timeout_s == 1);
@@ -533,6 +537,7 @@ static void test_flags_win(void **state)
         "100000",
         "4G",
         "0",
+        "reject",
         "604800",
         "32768",
         "60",
@@ -725,6 +730,7 @@ static void test_help(void **state)
         "(default: 1000)",
         "(default: 100000)",
         "(default: 4G)",
+        "(default: reject)",
         "(default: 604800)",
         "(default: 32768)",
     };

@@ -123,7 +123,15 @@ static void test_format_exact(void **state)
     make_meta(&m, "a/b", STORE_COMPLETE, 5, 6);
     int n = store_meta_format(&m, buf, sizeof buf);
     assert_string_equal(buf, HDR "name a/b\nstate complete\ncreated_ms 5\n"
-                                 "completed_ms 6\n");
+                                 "completed_ms 6\nkeep_head 0\nkeep_tail 0\n");
+    /* keep-tail limits round-trip */
+    m.keep_head = 131072;
+    m.keep_tail = 131072;
+    n = store_meta_format(&m, buf, sizeof buf);
+    struct store_meta got;
+    assert_int_equal(store_meta_parse(buf, (size_t)n, &got), 0);
+    assert_int_equal(got.keep_head, 131072);
+    assert_int_equal(got.keep_tail, 131072);
     assert_int_equal((size_t)n, strlen(buf));
 }
 
