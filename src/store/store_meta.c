@@ -24,14 +24,13 @@ int store_meta_format(const struct store_meta *m, char *buf, size_t cap)
 {
     if ((size_t)m->state >= sizeof(state_names) / sizeof(*state_names))
         return -EINVAL;
-    int n = snprintf(buf, cap,
-                     META_HEADER "\nname %.*s\nstate %s\ncreated_ms %" PRIu64
-                                 "\ncompleted_ms %" PRIu64
-                                 "\nkeep_head %" PRIu64 "\nkeep_tail %" PRIu64
-                                 "\n",
-                     (int)m->name_len, m->name, state_names[m->state],
-                     m->created_ms, m->completed_ms, m->keep_head,
-                     m->keep_tail);
+    int n =
+        snprintf(buf, cap,
+                 META_HEADER "\nname %.*s\nstate %s\ncreated_ms %" PRIu64
+                             "\ncompleted_ms %" PRIu64 "\nkeep_head %" PRIu64
+                             "\nkeep_tail %" PRIu64 "\n",
+                 (int)m->name_len, m->name, state_names[m->state],
+                 m->created_ms, m->completed_ms, m->keep_head, m->keep_tail);
     if (n < 0 || (size_t)n >= cap)
         return -ENOSPC;
     return n;
