@@ -676,6 +676,39 @@ grep -q '"msg":"stream deleted after its retention"' "$LOG" ||
 stop
 check_log "$LOG" --secret "$TOKEN"
 
+# ---- DELETE while followers are attached: they end, the server goes on
+start delfollow -- serve --data-dir "$SCRATCH/delfollow.data" \
+  --write-addr 127.0.0.1:0 --read-addr 127.0.0.1:0 --writer-wait 5 ||
+  finish
+W=http://127.0.0.1:$PUT
+R=http://127.0.0.1:$GET
+rq dfput PUT "$W/v1/logs/public/df/x" --data-binary 'first part' \
+  -H 'Upload-Complete: ?0'
+expect_code "PUT of a stream that stays live" 201
+pids=()
+for i in 1 2 3; do
+  curl -s -o "$SCRATCH/df.$i" --max-time 20 "$R/v1/logs/public/df/x" &
+  pids+=($!)
+done
+for ((i = 0; i < 100; i++)); do # bounded: until all three have the bytes
+  n=$(cat "$SCRATCH"/df.[123] 2>/dev/null | wc -c)
+  [ "$n" -ge 30 ] && break
+  sleep 0.05
+done
+rq dfdel DELETE "$W/v1/logs/public/df/x"
+expect_code "DELETE of a stream with three followers" 204
+for p in "${pids[@]}"; do
+  wait "$p"
+  rc=$?
+  [ "$rc" -eq 28 ] && fail "a follower was still attached 20 s after DELETE"
+done
+rq dfhz GET "$R/healthz"
+expect_code "the server answers after a DELETE under followers" 200
+rq dfgone GET "$R/v1/logs/public/df/x?follow=0" --max-time 10
+expect_code "the deleted stream is gone (after --writer-wait)" 404
+stop
+check_log "$LOG" --secret "$TOKEN"
+
 # ---- --over-limit=keep-tail: head + one marker line + tail, disk bounded
 start keeptail -- serve --data-dir "$SCRATCH/keeptail.data" \
   --write-addr 127.0.0.1:0 --read-addr 127.0.0.1:0 --writer-wait 5 \
