@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "auth/auth_compare.h"
 #include "core/core_clock.h"
@@ -21,6 +20,7 @@
 #include "http/http_respond.h"
 #include "http/http_write.h"
 #include "log/log.h"
+#include "process.h"
 #include "stream/stream.h"
 #include "stream/stream_waker.h"
 
@@ -253,17 +253,6 @@ static int parse_seconds(const char *text, uint64_t max, uint64_t *ret)
     return 0;
 }
 
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
-        return;
-    rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        log_warning(LOGC_MAIN, "could not raise the open-file limit",
-                    LF_I64("errno", errno));
-}
-
 /* Parses argv. Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, uint64_t *writer_wait_s)
 {
@@ -316,19 +305,6 @@ static enum log_level initial_level(void)
 }
 
 /* ---- run --------------------------------------------------------------- */
-
-static int wait_for_signal(void)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) == 0)
-            return sig;
-    }
-}
 
 static int run(struct dropin *app, uint16_t put_port, uint16_t get_port)
 {
@@ -391,7 +367,7 @@ static int run(struct dropin *app, uint16_t put_port, uint16_t get_port)
         goto out;
     }
 
-    int sig = wait_for_signal();
+    int sig = process_wait_for_stop();
     log_info(LOGC_MAIN, "shutting down", LF_STR("signal", strsignal(sig)),
              LF_U64("followers", http_read_followers()));
 out:
@@ -444,15 +420,7 @@ int dropin_main(int argc, char **argv)
     app.token_len = strlen(app.token);
     atomic_init(&app.writer_taken, false);
 
-    /* Signals are taken by sigwait on this thread only; every thread
-     * started from here on inherits the mask. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    process_setup(); /* before any thread: they inherit the signal mask */
 
     const char *dir = env_or("LIVELOG_TEMP_DIR", env_or("TMPDIR", "/tmp"));
     struct store_stream *store = NULL;

@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "config.h"
@@ -18,6 +17,7 @@
 #include "http/http_read.h"
 #include "http/http_v1.h"
 #include "log/log.h"
+#include "process.h"
 #include "stream/stream_registry.h"
 #include "stream/stream_waker.h"
 
@@ -84,30 +84,6 @@ static void syncer_stop(void)
     pthread_join(syncer.thread, NULL);
     stream_registry_sync_all(syncer.registry); /* a last round */
     syncer.running = false;
-}
-
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
-        return;
-    rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        log_warning(LOGC_MAIN, "could not raise the open-file limit",
-                    LF_I64("errno", errno));
-}
-
-static int wait_for_signal(void)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) == 0)
-            return sig;
-    }
 }
 
 static int start_listeners(const struct serve_config *cfg, struct http_v1 *app,
@@ -177,13 +153,7 @@ int serve_main(int argc, char **argv)
     http_daemon_init_tls_logging();
     store_stream_set_fsync(cfg.fsync);
 
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    process_setup();
 
     int exit_code = SERVE_EXIT_OK;
     struct stream_registry *reg = NULL;
@@ -231,7 +201,7 @@ int serve_main(int argc, char **argv)
              LF_STR("mode", "serve"), LF_STR("data_dir", cfg.data_dir),
              LF_BOOL("private_reads", app.read_token != NULL));
 
-    int sig = wait_for_signal();
+    int sig = process_wait_for_stop();
     log_info(LOGC_MAIN, "shutting down", LF_STR("signal", strsignal(sig)),
              LF_U64("followers", http_read_followers()));
 out:

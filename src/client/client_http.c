@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -518,4 +519,11 @@ char *client_http_log_url(const char *base, const char *name)
         return NULL;
     }
     return url;
+}
+
+void client_http_vsay(const char *verb, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "livelog %s: ", verb);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
 }

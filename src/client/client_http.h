@@ -9,6 +9,7 @@
 #define LIVELOG_CLIENT_HTTP_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -167,5 +168,10 @@ int client_http_write_all(int fd, const void *buf, size_t len);
  * dropped) and a raw name. Returns a malloc'ed string the caller frees,
  * or NULL when out of memory. */
 char *client_http_log_url(const char *base, const char *name);
+
+/* Writes one diagnostic line "livelog VERB: message" on stderr (the
+ * clients' human messages; never a token). */
+void client_http_vsay(const char *verb, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #endif

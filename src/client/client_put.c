@@ -92,11 +92,9 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("livelog put: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    client_http_vsay("put", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 __attribute__((format(printf, 2, 3))) static void progress(const struct put *p,
@@ -106,11 +104,9 @@ __attribute__((format(printf, 2, 3))) static void progress(const struct put *p,
 
     if (!p->verbose)
         return;
-    fputs("livelog put: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    client_http_vsay("put", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 /* Waits until the input (a pipe or terminal) has bytes or ends, watching

@@ -76,11 +76,9 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("livelog tail: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    client_http_vsay("tail", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 __attribute__((format(printf, 2, 3))) static void progress(const struct tail *t,
@@ -90,11 +88,9 @@ __attribute__((format(printf, 2, 3))) static void progress(const struct tail *t,
 
     if (!t->verbose)
         return;
-    fputs("livelog tail: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    client_http_vsay("tail", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 /* Looks at the answer's status and headers once, before its first body

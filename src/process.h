@@ -1,0 +1,17 @@
+/* process: the process-wide set-up both server verbs share. Signals are
+ * taken on the main thread only (every thread started afterwards inherits
+ * the blocked mask), SIGPIPE is ignored (sockets report EPIPE instead),
+ * and the open-file limit is raised so that tens of thousands of readers
+ * fit. Main thread only. */
+#ifndef LIVELOG_PROCESS_H
+#define LIVELOG_PROCESS_H
+
+/* Blocks SIGTERM and SIGINT, ignores SIGPIPE, raises the open-file soft
+ * limit to the hard limit (a WARNING when that fails). Call before
+ * starting any thread. Can't fail. */
+void process_setup(void);
+
+/* Waits for SIGTERM or SIGINT and returns the signal number. */
+int process_wait_for_stop(void);
+
+#endif
