@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1683,4 +1684,53 @@ size_t hs_followers_step(CURLM *m, struct hs_follower *fs, size_t n,
     if (wait_ms > 0)
         curl_multi_poll(m, NULL, 0, wait_ms, NULL);
     return finished;
+}
+
+/* ---- one request, checked (range tests) ----------------------------- */
+
+void hs_reader_perform(struct hs_reader *r)
+{
+    r->result = curl_easy_perform(r->easy);
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    r->done = true;
+}
+
+void hs_reader_expect(const struct hs_reader *r, const char *what, long status,
+                      const char *content_range, long long content_length,
+                      uint64_t len)
+{
+    char v[256];
+    const char *cr = hs_reader_header(r, "Content-Range", v, sizeof(v));
+
+    HS_CHECK(r->done, "%s: response did not complete", what);
+    HS_CHECK(r->result == CURLE_OK, "%s: transfer failed: %s (%s)", what,
+             curl_easy_strerror(r->result), r->errbuf);
+    HS_CHECK(r->status == status, "%s: status %ld, want %ld", what, r->status,
+             status);
+    if (content_range == NULL)
+        HS_CHECK(cr == NULL, "%s: unexpected Content-Range \"%s\"", what,
+                 cr != NULL ? cr : "");
+    else
+        HS_CHECK(cr != NULL && strcmp(cr, content_range) == 0,
+                 "%s: Content-Range \"%s\", want \"%s\"", what,
+                 cr != NULL ? cr : "(none)", content_range);
+    if (content_length >= 0) {
+        char want[32];
+        const char *cl = hs_reader_header(r, "Content-Length", v, sizeof(v));
+        snprintf(want, sizeof(want), "%lld", content_length);
+        HS_CHECK(cl != NULL && strcmp(cl, want) == 0,
+                 "%s: Content-Length %s, want %s", what,
+                 cl != NULL ? cl : "(none)", want);
+    }
+    if (r->verify) {
+        HS_CHECK(r->got == len, "%s: %" PRIu64 " body bytes, want %" PRIu64,
+                 what, r->got, len);
+        HS_CHECK(r->mismatch_at == UINT64_MAX,
+                 "%s: body differs from the log at offset %" PRIu64, what,
+                 r->mismatch_at);
+    }
+    if (status == 206 || status == 200)
+        HS_CHECK(hs_reader_header(r, "Accept-Ranges", v, sizeof(v)) != NULL &&
+                     strcmp(v, "bytes") == 0,
+                 "%s: Accept-Ranges should be bytes", what);
 }

@@ -406,4 +406,15 @@ pid_t hs_tail_spawn(const char *url, const char *const *extra,
 /* True when the binary knows the verb (`livelog VERB --help` exits 0). */
 bool hs_has_verb(const char *verb);
 
+/* Runs the reader's request to its end on this thread. */
+void hs_reader_perform(struct hs_reader *r);
+
+/* Checks a finished reader: status, Content-Range (NULL: must be absent),
+ * Content-Length (-1: not checked), Accept-Ranges on 200/206, and, when
+ * r->verify is set, that the body is `len` bytes of the generated log
+ * from r's start offset. Each failure is an HS_CHECK naming `what`. */
+void hs_reader_expect(const struct hs_reader *r, const char *what, long status,
+                      const char *content_range, long long content_length,
+                      uint64_t len);
+
 #endif

@@ -21,56 +21,6 @@
 #define SEED_DONE 2
 #define SEED_LIVE 3
 
-static void perform_sync(struct hs_reader *r)
-{
-    r->result = curl_easy_perform(r->easy);
-    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
-    r->done = true;
-}
-
-/* Checks status, Content-Range (NULL: must be absent), Content-Length
- * (when known, -1 to skip), and that the body is bytes [start, start+len)
- * of the stream (verify must have been set with seed and start). */
-static void expect(const struct hs_reader *r, const char *what, long status,
-                   const char *content_range, long long content_length,
-                   uint64_t len)
-{
-    char v[256];
-    const char *cr = hs_reader_header(r, "Content-Range", v, sizeof(v));
-
-    HS_CHECK(r->done, "%s: response did not complete", what);
-    HS_CHECK(r->result == CURLE_OK, "%s: transfer failed: %s (%s)", what,
-             curl_easy_strerror(r->result), r->errbuf);
-    HS_CHECK(r->status == status, "%s: status %ld, want %ld", what, r->status,
-             status);
-    if (content_range == NULL)
-        HS_CHECK(cr == NULL, "%s: unexpected Content-Range \"%s\"", what,
-                 cr != NULL ? cr : "");
-    else
-        HS_CHECK(cr != NULL && strcmp(cr, content_range) == 0,
-                 "%s: Content-Range \"%s\", want \"%s\"", what,
-                 cr != NULL ? cr : "(none)", content_range);
-    if (content_length >= 0) {
-        char want[32];
-        const char *cl = hs_reader_header(r, "Content-Length", v, sizeof(v));
-        snprintf(want, sizeof(want), "%lld", content_length);
-        HS_CHECK(cl != NULL && strcmp(cl, want) == 0,
-                 "%s: Content-Length %s, want %s", what,
-                 cl != NULL ? cl : "(none)", want);
-    }
-    if (r->verify) {
-        HS_CHECK(r->got == len, "%s: %" PRIu64 " body bytes, want %" PRIu64,
-                 what, r->got, len);
-        HS_CHECK(r->mismatch_at == UINT64_MAX,
-                 "%s: body differs from the log at offset %" PRIu64, what,
-                 r->mismatch_at);
-    }
-    if (status == 206 || status == 200)
-        HS_CHECK(hs_reader_header(r, "Accept-Ranges", v, sizeof(v)) != NULL &&
-                     strcmp(v, "bytes") == 0,
-                 "%s: Accept-Ranges should be bytes", what);
-}
-
 struct fcase {
     const char *range;
     long status;
@@ -133,7 +83,7 @@ static void finished_log(void)
         r.verify = c->status != 416;
         r.seed = SEED_DONE;
         r.start = c->start;
-        perform_sync(&r);
+        hs_reader_perform(&r);
         if (c->status == 0) {
             /* Either answer is right: check the one given. */
             if (r.status == 416) {
@@ -145,8 +95,8 @@ static void finished_log(void)
             c = &alt;
         }
         snprintf(what, sizeof(what), "finished, Range: %s", c->range);
-        expect(&r, what, c->status, c->cr,
-               c->status == 416 ? -1 : (long long)c->len, c->len);
+        hs_reader_expect(&r, what, c->status, c->cr,
+                         c->status == 416 ? -1 : (long long)c->len, c->len);
         if (c->status != 416)
             HS_CHECK(hs_reader_header(&r, "Livelog-State", v, sizeof(v)) &&
                          strcmp(v, "complete") == 0,
@@ -220,8 +170,8 @@ static void live_log(void)
     /* bytes=0-99 of a live log is there already: 206 "bytes 0-99/(star)". */
     HS_CHECK(wait_done(m, &r[R_HEAD], 5000),
              "live, Range: bytes=0-99 did not complete within 5 s");
-    expect(&r[R_HEAD], "live, Range: bytes=0-99", 206, "bytes 0-99/*", 100,
-           100);
+    hs_reader_expect(&r[R_HEAD], "live, Range: bytes=0-99", 206, "bytes 0-99/*",
+                     100, 100);
     HS_CHECK(hs_reader_header(&r[R_HEAD], "Livelog-State", v, sizeof(v)) &&
                  strcmp(v, "live") == 0,
              "live, Range: bytes=0-99: Livelog-State should be live, got %s",
@@ -251,8 +201,8 @@ static void live_log(void)
     HS_CHECK(wait_done(m, &r[R_WAIT_B], 5000),
              "live, Range: bytes=900-1099 did not complete after byte 1099 "
              "was written");
-    expect(&r[R_WAIT_B], "live, Range: bytes=900-1099", 206, "bytes 900-1099/*",
-           200, 200);
+    hs_reader_expect(&r[R_WAIT_B], "live, Range: bytes=900-1099", 206,
+                     "bytes 900-1099/*", 200, 200);
     run_for(m, 200);
     HS_CHECK(!r[R_PAST_B].done, "bytes=5000-5099 finished too early");
 
@@ -261,8 +211,8 @@ static void live_log(void)
     HS_CHECK(wait_done(m, &r[R_PAST_B], 5000),
              "live, Range: bytes=5000-5099 did not complete after byte 5099 "
              "was written");
-    expect(&r[R_PAST_B], "live, Range: bytes=5000-5099", 206,
-           "bytes 5000-5099/*", 100, 100);
+    hs_reader_expect(&r[R_PAST_B], "live, Range: bytes=5000-5099", 206,
+                     "bytes 5000-5099/*", 100, 100);
     run_for(m, 200);
     HS_CHECK(!r[R_SUFFIX].done && !r[R_FROM].done && !r[R_PAST].done &&
                  !r[R_ALL].done,
@@ -275,13 +225,13 @@ static void live_log(void)
              "curl writer: want 201 and exit 0, got %ld and exit %d", code, ex);
     HS_CHECK(hs_multi_wait_all(m, all, NR, 10000),
              "followers did not end within 10 s of the writer finishing");
-    expect(&r[R_SUFFIX], "live, Range: bytes=-100", 206,
-           "bytes 900-" HS_LIVE_LAST "/*", -1, total - 900);
-    expect(&r[R_FROM], "live, Range: bytes=500-", 206,
-           "bytes 500-" HS_LIVE_LAST "/*", -1, total - 500);
-    expect(&r[R_PAST], "live, Range: bytes=5000-", 206,
-           "bytes 5000-" HS_LIVE_LAST "/*", -1, total - 5000);
-    expect(&r[R_ALL], "live, no Range", 200, NULL, -1, total);
+    hs_reader_expect(&r[R_SUFFIX], "live, Range: bytes=-100", 206,
+                     "bytes 900-" HS_LIVE_LAST "/*", -1, total - 900);
+    hs_reader_expect(&r[R_FROM], "live, Range: bytes=500-", 206,
+                     "bytes 500-" HS_LIVE_LAST "/*", -1, total - 500);
+    hs_reader_expect(&r[R_PAST], "live, Range: bytes=5000-", 206,
+                     "bytes 5000-" HS_LIVE_LAST "/*", -1, total - 5000);
+    hs_reader_expect(&r[R_ALL], "live, no Range", 200, NULL, -1, total);
 
     for (int i = 0; i < NR; i++) {
         curl_multi_remove_handle(m, r[i].easy);
@@ -296,9 +246,9 @@ static void live_log(void)
         f.verify = true;
         f.seed = SEED_LIVE;
         f.start = 5990;
-        perform_sync(&f);
-        expect(&f, "completed, Range: bytes=5990-", 206, "bytes 5990-5999/6000",
-               10, 10);
+        hs_reader_perform(&f);
+        hs_reader_expect(&f, "completed, Range: bytes=5990-", 206,
+                         "bytes 5990-5999/6000", 10, 10);
         hs_reader_cleanup(&f);
     }
     hs_stop_and_check(&s, NULL);
