@@ -338,14 +338,12 @@ static bool park_request(struct http_request *req, struct stream *s,
     return stream_park(s, &req->waiter, len, st, request_park);
 }
 
-static void add_read_headers(struct MHD_Response *resp, struct stream *s,
-                             enum store_state st)
+void http_read_state_headers(struct MHD_Response *resp, struct stream *s,
+                             enum store_state st, uint64_t offset)
 {
     char len[24];
-    snprintf(len, sizeof(len), "%" PRIu64, store_stream_length(s->store));
-    http_respond_base_headers(resp);
+    snprintf(len, sizeof(len), "%" PRIu64, offset);
     MHD_add_response_header(resp, "Upload-Offset", len);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     MHD_add_response_header(resp, "Livelog-State", store_stream_state_name(st));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (store_stream_is_elided(s->store)) {
@@ -355,6 +353,14 @@ static void add_read_headers(struct MHD_Response *resp, struct stream *s,
                  store_stream_elided_end(s->store) - 1);
         MHD_add_response_header(resp, "Livelog-Elided", el);
     }
+}
+
+static void add_read_headers(struct MHD_Response *resp, struct stream *s,
+                             enum store_state st)
+{
+    http_respond_base_headers(resp);
+    http_read_state_headers(resp, s, st, store_stream_length(s->store));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "Transfer-Encoding, Content-Range, "
                             "Accept-Ranges, Livelog-State, Upload-Offset, "

@@ -42,6 +42,13 @@ struct http_read_options {
 enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
                                 const struct http_read_options *opt);
 
+/* Adds the headers that describe a stream's position and state to any
+ * answer about it: Upload-Offset (the given length), Livelog-State,
+ * Livelog-Elided (keep-tail logs whose middle is gone) and
+ * Cache-Control: no-store. */
+void http_read_state_headers(struct MHD_Response *resp, struct stream *s,
+                             enum store_state st, uint64_t offset);
+
 /* Followers currently connected / parked (for tests and metrics). */
 uint64_t http_read_followers(void);
 uint64_t http_read_parked(void);

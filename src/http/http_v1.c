@@ -126,22 +126,9 @@ static int parse_digest(const char *v, unsigned char out[32])
 static void add_offset_headers(struct MHD_Response *resp, struct stream *s,
                                bool durable)
 {
-    char len[24];
-    uint64_t n = durable ? store_stream_durable(s->store)
-                         : store_stream_length(s->store);
-    snprintf(len, sizeof(len), "%" PRIu64, n);
-    MHD_add_response_header(resp, "Upload-Offset", len);
-    MHD_add_response_header(
-        resp, "Livelog-State",
-        store_stream_state_name(store_stream_state(s->store)));
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (store_stream_is_elided(s->store)) {
-        char el[64];
-        snprintf(el, sizeof(el), "bytes %" PRIu64 "-%" PRIu64,
-                 store_stream_keep_head(s->store),
-                 store_stream_elided_end(s->store) - 1);
-        MHD_add_response_header(resp, "Livelog-Elided", el);
-    }
+    http_read_state_headers(resp, s, store_stream_state(s->store),
+                            durable ? store_stream_durable(s->store)
+                                    : store_stream_length(s->store));
 }
 
 static enum MHD_Result respond_stream(struct http_request *req,
