@@ -2,6 +2,8 @@
  * Written by the stream's writer thread; read by any read thread. */
 #include "store/store_index.h"
 
+#include "store/store_io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -47,10 +49,10 @@ void store_index_decode(const unsigned char in[STORE_INDEX_RECORD],
 static int read_record(int fd, uint64_t i, struct store_index_record *r)
 {
     unsigned char buf[STORE_INDEX_RECORD];
-    off_t at = (off_t)(i * STORE_INDEX_RECORD);
-    ssize_t n = pread(fd, buf, sizeof(buf), at);
+    uint64_t at = i * STORE_INDEX_RECORD;
+    ssize_t n = store_io_read(fd, buf, sizeof(buf), at, at + sizeof(buf));
     if (n < 0)
-        return -errno;
+        return (int)n;
     if ((size_t)n != sizeof(buf))
         return -EIO;
     store_index_decode(buf, r);
@@ -179,13 +181,9 @@ int store_index_line_offset(const struct store_index *ix, int data_fd,
     char buf[SCAN_BLOCK];
     uint64_t off = r.offset;
     while (off < data_len) {
-        size_t want =
-            data_len - off < SCAN_BLOCK ? (size_t)(data_len - off) : SCAN_BLOCK;
-        ssize_t n = pread(data_fd, buf, want, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
+        ssize_t n = store_io_read(data_fd, buf, sizeof(buf), off, data_len);
+        if (n < 0)
+            return (int)n;
         const char *p = buf, *end = buf + n;
         while (p < end) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -213,13 +211,9 @@ static int rescan(struct store_index *ix, int data_fd, uint64_t from,
     char buf[SCAN_BLOCK];
     uint64_t off = from;
     while (off < data_len) {
-        size_t want =
-            data_len - off < SCAN_BLOCK ? (size_t)(data_len - off) : SCAN_BLOCK;
-        ssize_t n = pread(data_fd, buf, want, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
+        ssize_t n = store_io_read(data_fd, buf, sizeof(buf), off, data_len);
+        if (n < 0)
+            return (int)n;
         int rc = store_index_append(ix, off, buf, (size_t)n, now_ms);
         if (rc != 0)
             return rc;

@@ -19,6 +19,7 @@
 
 #include "core/core_clock.h"
 #include "store/store_index.h"
+#include "store/store_io.h"
 #include "store/store_meta.h"
 
 #define HASH_BLOCK (256 * 1024)
@@ -466,11 +467,9 @@ static int tail_backwards(int fd, uint64_t len, uint64_t floor, uint64_t n,
         size_t want =
             end - floor < SCAN_BACK ? (size_t)(end - floor) : SCAN_BACK;
         uint64_t at = end - want;
-        ssize_t got = pread(fd, buf, want, (off_t)at);
-        if (got < 0 && errno == EINTR)
-            continue;
+        ssize_t got = store_io_read(fd, buf, want, at, end);
         if (got != (ssize_t)want)
-            return got < 0 ? -errno : -EIO;
+            return got < 0 ? (int)got : -EIO;
         for (size_t i = want; i > 0; i--) {
             uint64_t start = at + i; /* a line starts after this newline */
             if (buf[i - 1] != '\n' || start == len)
@@ -520,12 +519,9 @@ int store_stream_sha256(struct store_stream *s, uint64_t len,
     int rc = buf == NULL ? -ENOMEM : 0;
     uint64_t off = 0;
     while (rc == 0 && off < len) {
-        size_t want = len - off < HASH_BLOCK ? (size_t)(len - off) : HASH_BLOCK;
-        ssize_t n = pread(fd, buf, want, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            rc = n < 0 ? -errno : -EIO;
+        ssize_t n = store_io_read(fd, buf, HASH_BLOCK, off, len);
+        if (n < 0) {
+            rc = (int)n;
             break;
         }
         gnutls_hash(h, buf, (size_t)n);
