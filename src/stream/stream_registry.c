@@ -40,7 +40,7 @@ struct stream_registry {
     pthread_cond_t stop_cond;
     bool stopping;
     struct stream **release; /* referenced streams whose writer is done */
-    size_t nrelease;
+    size_t nrelease, caprelease;
 };
 
 static uint64_t hash_name(const char *name, size_t len)
@@ -212,6 +212,7 @@ static void release_queued(struct stream_registry *r)
     size_t n = r->nrelease;
     r->release = NULL;
     r->nrelease = 0;
+    r->caprelease = 0;
     pthread_mutex_unlock(&r->stop_lock);
     if (n == 0)
         return;
@@ -269,14 +270,17 @@ static void *janitor_main(void *arg)
 void stream_registry_writer_done(struct stream_registry *r, struct stream *s)
 {
     pthread_mutex_lock(&r->stop_lock);
-    if (r->nrelease < RELEASE_MAX) {
-        struct stream **p =
-            reallocarray(r->release, r->nrelease + 1, sizeof(*p));
+    if (r->nrelease == r->caprelease && r->caprelease < RELEASE_MAX) {
+        size_t cap = r->caprelease == 0 ? 64 : r->caprelease * 2;
+        struct stream **p = reallocarray(r->release, cap, sizeof(*p));
         if (p != NULL) {
             r->release = p;
-            stream_ref(s);
-            r->release[r->nrelease++] = s;
+            r->caprelease = cap;
         }
+    }
+    if (r->nrelease < r->caprelease) {
+        stream_ref(s);
+        r->release[r->nrelease++] = s;
     }
     pthread_mutex_unlock(&r->stop_lock);
 }
