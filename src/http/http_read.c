@@ -31,7 +31,6 @@
 #define CACHE_MAX (64 * 1024)
 
 static _Atomic uint64_t followers;
-static _Atomic uint64_t parked;
 
 /* One live response: the reader's position lives in libmicrohttpd (pos),
  * the rest here. Freed by libmicrohttpd through reader_free. */
@@ -72,22 +71,15 @@ uint64_t http_read_followers(void)
     return atomic_load_explicit(&followers, memory_order_relaxed);
 }
 
-uint64_t http_read_parked(void)
-{
-    return atomic_load_explicit(&parked, memory_order_relaxed);
-}
-
 static void reader_park(struct stream_waiter *w)
 {
     struct reader *r = w->cls;
-    atomic_fetch_add_explicit(&parked, 1, memory_order_relaxed);
     MHD_suspend_connection(r->conn);
 }
 
 static void reader_wake(struct stream_waiter *w)
 {
     struct reader *r = w->cls;
-    atomic_fetch_sub_explicit(&parked, 1, memory_order_relaxed);
     MHD_resume_connection(r->conn);
 }
 

@@ -49,8 +49,7 @@ enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
 void http_read_state_headers(struct MHD_Response *resp, struct stream *s,
                              enum store_state st, uint64_t offset);
 
-/* Followers currently connected / parked (for tests and metrics). */
+/* Followers currently connected (logged at shutdown). */
 uint64_t http_read_followers(void);
-uint64_t http_read_parked(void);
 
 #endif

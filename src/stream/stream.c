@@ -145,7 +145,7 @@ static void notify_commit(struct stream *s)
         s->wake_due_ns = due;
     pthread_mutex_unlock(&s->lock);
     if (schedule)
-        stream_waker_schedule(s, due);
+        stream_waker_schedule(s);
 }
 
 int stream_append(struct stream *s, const void *buf, size_t len)
@@ -206,7 +206,7 @@ bool stream_park(struct stream *s, struct stream_waiter *w, uint64_t seen_len,
         s->with_deadline++;
     pthread_mutex_unlock(&s->lock);
     if (deadline != 0)
-        stream_waker_schedule(s, deadline);
+        stream_waker_schedule(s);
     return true;
 }
 

@@ -198,9 +198,8 @@ void stream_waker_forget(struct stream *s)
     pthread_mutex_unlock(&W.lock);
 }
 
-void stream_waker_schedule(struct stream *s, uint64_t due_ns)
+void stream_waker_schedule(struct stream *s)
 {
-    (void)due_ns; /* the waker asks the stream for its exact due time */
     pthread_mutex_lock(&W.lock);
     if (!s->in_sched) {
         s->in_sched = true;

@@ -31,7 +31,8 @@ void stream_waker_forget(struct stream *s);
  * round checks whether its client hung up; others need not. */
 uint64_t stream_waker_probe_round(void);
 
-/* Asks the waker to look at s at or before `due_ns` (monotonic). */
-void stream_waker_schedule(struct stream *s, uint64_t due_ns);
+/* Asks the waker to look at s: it asks the stream when its deferred wake
+ * round or its earliest deadline is due. */
+void stream_waker_schedule(struct stream *s);
 
 #endif
