@@ -183,7 +183,10 @@ static void reader_free(void *cls)
     stream_unpark(r->stream, &r->waiter);
     stream_unref(r->stream);
     atomic_fetch_sub_explicit(&followers, 1, memory_order_relaxed);
-    log_debug(LOGC_HTTP, "follower detached", LF_I64("shift", r->shift),
+    /* libmicrohttpd's position is the bytes sent, so the log offset the
+     * follower reached is sent + shift. */
+    log_debug(LOGC_HTTP, "follower detached",
+              LF_U64("offset", (uint64_t)((int64_t)r->sent + r->shift)),
               LF_U64("bytes", r->sent));
     free(r);
 }
