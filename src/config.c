@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -9,12 +10,16 @@
 #include <string.h>
 
 #include "core/core_num.h"
+#include "http/http_daemon.h"
 
 enum opt_type {
     OPT_PATH,
     OPT_ADDR_WRITE,
     OPT_ADDR_READ,
-    OPT_SECRET,
+    OPT_STRING,
+    OPT_ORIGINS,
+    OPT_URL,
+    OPT_WRITE_CREDENTIALS,
     OPT_LEVEL,
     OPT_FORMAT,
     OPT_FSYNC,
@@ -46,11 +51,32 @@ static const struct opt opts[] = {
     {"read-addr", "LIVELOG_READ_ADDR", "0.0.0.0:60023", OPT_ADDR_READ,
      NUM(read_port), 0, 0, "read listener (GET, HEAD, listing)"},
     {"tls-cert", "LIVELOG_TLS_CERT", "", OPT_PATH, STR(tls_cert), 0, 0,
-     "PEM certificate: HTTPS on the read listener"},
+     "PEM certificate: HTTPS on the read listener (reloaded on SIGHUP)"},
     {"tls-key", "LIVELOG_TLS_KEY", "", OPT_PATH, STR(tls_key), 0, 0,
      "PEM private key for --tls-cert"},
-    {"read-token", "LIVELOG_READ_TOKEN", "", OPT_SECRET, STR(read_token), 0, 0,
-     "bearer secret that reads private streams"},
+    {"write-tls-cert", "LIVELOG_WRITE_TLS_CERT", "", OPT_PATH,
+     STR(write_tls_cert), 0, 0,
+     "PEM certificate: HTTPS on the write listener (reloaded on SIGHUP)"},
+    {"write-tls-key", "LIVELOG_WRITE_TLS_KEY", "", OPT_PATH, STR(write_tls_key),
+     0, 0, "PEM private key for --write-tls-cert"},
+    {"tls-priorities", "LIVELOG_TLS_PRIORITIES", HTTP_DAEMON_TLS_PRIORITIES,
+     OPT_STRING, STR(tls_priorities), 0, 0,
+     "GnuTLS priority string of both listeners (TLS 1.2 is the floor)"},
+    {"key-dir", "LIVELOG_KEY_DIR", "", OPT_PATH, STR(key_dir), 0, 0,
+     "directory of KID.key files: token and signed-URL keys (SIGHUP "
+     "reloads)"},
+    {"token-leeway", "LIVELOG_TOKEN_LEEWAY", "30", OPT_UINT,
+     NUM(token_leeway_s), 0, 600, "s of clock skew allowed on exp and nbf"},
+    {"write-credentials", "LIVELOG_WRITE_CREDENTIALS", "none",
+     OPT_WRITE_CREDENTIALS, NUM(write_credentials), 0, 0,
+     "none or required (livelog:write:NAME on the write listener)"},
+    {"cors-origins", "LIVELOG_CORS_ORIGINS", "", OPT_ORIGINS, STR(cors_origins),
+     0, 0, "comma-separated origins that may read private streams"},
+    {"public-url", "LIVELOG_PUBLIC_URL", "", OPT_URL, STR(public_url), 0, 0,
+     "base URL of the read listener as readers reach it"},
+    {"read-url-ttl", "LIVELOG_READ_URL_TTL", "86400", OPT_UINT,
+     NUM(read_url_ttl_s), 60, 31536000,
+     "s a PUT's Livelog-Read-URL stays valid"},
     {"log-level", "LIVELOG_LOG_LEVEL", "info", OPT_LEVEL, NUM(log_level), 0, 0,
      "fatal, error, warning, info, debug or trace"},
     {"log-format", "LIVELOG_LOG_FORMAT", "json", OPT_FORMAT, NUM(log_format), 0,
@@ -155,6 +181,74 @@ int config_parse_addr(const char *text, char *host, size_t hcap,
     return 0;
 }
 
+int config_check_origin(const char *text, size_t len)
+{
+    size_t skip = 0;
+    if (len > 7 && strncmp(text, "http://", 7) == 0)
+        skip = 7;
+    else if (len > 8 && strncmp(text, "https://", 8) == 0)
+        skip = 8;
+    else
+        return -EINVAL;
+    const char *p = text + skip, *end = text + len;
+    if (*p == '[') { /* an IPv6 literal */
+        p++;
+        while (p < end && *p != ']' && strchr("0123456789abcdefABCDEF:.", *p))
+            p++;
+        if (p == end || *p != ']')
+            return -EINVAL;
+        p++;
+    } else {
+        const char *host = p;
+        while (p < end &&
+               (isalnum((unsigned char)*p) || *p == '-' || *p == '.'))
+            p++;
+        if (p == host)
+            return -EINVAL;
+    }
+    if (p < end && *p == ':') {
+        uint64_t port = 0;
+        if (core_num_parse_u64(p + 1, (size_t)(end - p - 1), &port) != 0 ||
+            port == 0 || port > 65535)
+            return -EINVAL;
+        p = end;
+    }
+    return p == end ? 0 : -EINVAL;
+}
+
+int config_check_origins(const char *text)
+{
+    const char *p = text;
+    while (*p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (config_check_origin(p, n) != 0)
+            return -EINVAL;
+        p += n;
+        if (*p == ',' && *++p == '\0')
+            return -EINVAL; /* a trailing comma */
+    }
+    return 0;
+}
+
+/* The public URL: an origin, optionally followed by a path prefix
+ * (a reverse proxy's), without query, fragment or trailing '/'. */
+static int check_public_url(const char *text)
+{
+    size_t len = strlen(text);
+    const char *scheme_end = strstr(text, "://");
+    if (scheme_end == NULL)
+        return -EINVAL;
+    const char *path = strchr(scheme_end + 3, '/');
+    size_t origin_len = path != NULL ? (size_t)(path - text) : len;
+    if (config_check_origin(text, origin_len) != 0)
+        return -EINVAL;
+    for (const char *p = text + origin_len; *p != '\0'; p++)
+        if (!isalnum((unsigned char)*p) && strchr("/-._~", *p) == NULL)
+            return -EINVAL;
+    return len > origin_len && text[len - 1] == '/' ? -EINVAL : 0;
+}
+
 static int set_string(struct serve_config *cfg, const struct opt *o,
                       const char *v)
 {
@@ -175,8 +269,24 @@ static int apply(struct serve_config *cfg, const struct opt *o, const char *v)
         if (v[0] == '\0' && strcmp(o->flag, "data-dir") == 0)
             return -EINVAL;
         return set_string(cfg, o, v);
-    case OPT_SECRET:
+    case OPT_STRING:
+        return v[0] == '\0' ? -EINVAL : set_string(cfg, o, v);
+    case OPT_ORIGINS:
+        if (config_check_origins(v) != 0)
+            return -EINVAL;
         return set_string(cfg, o, v);
+    case OPT_URL:
+        if (v[0] != '\0' && check_public_url(v) != 0)
+            return -EINVAL;
+        return set_string(cfg, o, v);
+    case OPT_WRITE_CREDENTIALS:
+        if (strcmp(v, "none") == 0)
+            cfg->write_credentials = 0;
+        else if (strcmp(v, "required") == 0)
+            cfg->write_credentials = 1;
+        else
+            return -EINVAL;
+        return 0;
     case OPT_ADDR_WRITE:
         return config_parse_addr(v, cfg->write_host, sizeof(cfg->write_host),
                                  &cfg->write_port);
@@ -229,8 +339,14 @@ static const char *what_it_takes(const struct opt *o)
     switch (o->type) {
     case OPT_PATH:
         return "a path";
-    case OPT_SECRET:
-        return "a secret of at most 1023 bytes";
+    case OPT_STRING:
+        return "a string of 1 to 1023 bytes";
+    case OPT_ORIGINS:
+        return "origins such as https://ui.example.com,http://localhost:3000";
+    case OPT_URL:
+        return "a base URL such as https://livelog.example.com:60023";
+    case OPT_WRITE_CREDENTIALS:
+        return "none or required";
     case OPT_ADDR_WRITE:
     case OPT_ADDR_READ:
         return "HOST:PORT with an IPv4 or [IPv6] literal and a port 0-65535";
@@ -271,11 +387,46 @@ static void print_help(FILE *out)
     for (size_t i = 0; i < NOPTS; i++) {
         const struct opt *o = &opts[i];
         fprintf(out, "  --%-17s %-25s %s (default: %s)\n", o->flag, o->env,
-                o->help,
-                o->type == OPT_SECRET ? "none"
-                : o->def[0] == '\0'   ? "none"
-                                      : o->def);
+                o->help, o->def[0] == '\0' ? "none" : o->def);
     }
+}
+
+bool config_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    struct in6_addr a6;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* The rules that tie settings together (docs/SECURITY.md). */
+static int check_together(const struct serve_config *cfg, char *err, size_t cap)
+{
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+        snprintf(err, cap, "--tls-cert and --tls-key go together");
+        return -EINVAL;
+    }
+    if ((cfg->write_tls_cert[0] == '\0') != (cfg->write_tls_key[0] == '\0')) {
+        snprintf(err, cap, "--write-tls-cert and --write-tls-key go together");
+        return -EINVAL;
+    }
+    if (cfg->write_credentials && cfg->key_dir[0] == '\0') {
+        snprintf(err, cap,
+                 "--write-credentials=required needs --key-dir (the keys "
+                 "that verify the writers' tokens)");
+        return -EINVAL;
+    }
+    if (!config_is_loopback(cfg->write_host) &&
+        (!cfg->write_credentials || cfg->write_tls_cert[0] == '\0')) {
+        snprintf(err, cap,
+                 "--write-addr %s is not a loopback address: writes from "
+                 "the network need --write-credentials=required and "
+                 "--write-tls-cert/--write-tls-key (docs/SECURITY.md)",
+                 cfg->write_host);
+        return -EINVAL;
+    }
+    return 0;
 }
 
 int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
@@ -336,9 +487,5 @@ int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
             return -EINVAL;
         }
     }
-    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
-        snprintf(err, cap, "--tls-cert and --tls-key go together");
-        return -EINVAL;
-    }
-    return 0;
+    return check_together(cfg, err, cap);
 }

@@ -6,6 +6,7 @@
 #ifndef LIVELOG_CONFIG_H
 #define LIVELOG_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +24,15 @@ struct serve_config {
     uint16_t read_port;
     char tls_cert[4096];
     char tls_key[4096];
-    char read_token[1024]; /* "" when not set                       */
+    char write_tls_cert[4096]; /* "": plain HTTP on the write listener */
+    char write_tls_key[4096];
+    char tls_priorities[1024]; /* GnuTLS priority string, both listeners */
+    char key_dir[4096];        /* "": no keys, private streams unreadable */
+    uint64_t token_leeway_s;   /* clock skew allowed on exp and nbf      */
+    int write_credentials;     /* 1: livelog:write:NAME is required      */
+    char cors_origins[4096];   /* comma-separated; "" none               */
+    char public_url[1024];     /* base of Livelog-Read-URL; "" relative  */
+    uint64_t read_url_ttl_s;   /* validity of a PUT's Livelog-Read-URL   */
     enum log_level log_level;
     enum log_format log_format;
     enum store_fsync fsync;
@@ -48,6 +57,16 @@ int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
 /* Parses "HOST:PORT" ("[v6]:PORT" for IPv6). Returns 0 or -EINVAL. */
 int config_parse_addr(const char *text, char *host, size_t hcap,
                       uint16_t *ret_port);
+
+/* True when host (an IP literal) is a loopback address (127.0.0.0/8,
+ * ::1). */
+bool config_is_loopback(const char *host);
+
+/* Checks one origin ("http(s)://host[:port]", host a name or an IP
+ * literal, nothing after it) of len bytes, or a comma-separated list of
+ * them. Return 0 or -EINVAL. */
+int config_check_origin(const char *text, size_t len);
+int config_check_origins(const char *text);
 
 /* Parses a size with an optional K, M, G or T suffix (powers of 1024).
  * Returns 0, -EINVAL or -ERANGE. */

@@ -304,6 +304,12 @@ static enum log_level initial_level(void)
     return level;
 }
 
+/* SIGHUP: the read port's certificate and key are read again. */
+static void reload_tls(void *cls)
+{
+    (void)http_daemon_reload_tls(cls);
+}
+
 /* ---- run --------------------------------------------------------------- */
 
 static int run(struct dropin *app, uint16_t put_port, uint16_t get_port)
@@ -367,7 +373,7 @@ static int run(struct dropin *app, uint16_t put_port, uint16_t get_port)
         goto out;
     }
 
-    int sig = process_wait_for_stop();
+    int sig = process_wait_for_stop(reload_tls, rd);
     log_info(LOGC_MAIN, "shutting down", LF_STR("signal", strsignal(sig)),
              LF_U64("followers", http_read_followers()));
 out:

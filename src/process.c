@@ -14,6 +14,7 @@ static void stop_signals(sigset_t *set)
     sigemptyset(set);
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
 }
 
 void process_setup(void)
@@ -32,13 +33,18 @@ void process_setup(void)
                     LF_I64("errno", errno));
 }
 
-int process_wait_for_stop(void)
+int process_wait_for_stop(void (*on_reload)(void *cls), void *cls)
 {
     sigset_t set;
     stop_signals(&set);
     for (;;) {
         int sig = 0;
-        if (sigwait(&set, &sig) == 0)
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
             return sig;
+        log_info(LOGC_MAIN, "SIGHUP: reloading keys and certificates");
+        if (on_reload != NULL)
+            on_reload(cls);
     }
 }

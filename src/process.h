@@ -6,12 +6,14 @@
 #ifndef LIVELOG_PROCESS_H
 #define LIVELOG_PROCESS_H
 
-/* Blocks SIGTERM and SIGINT, ignores SIGPIPE, raises the open-file soft
+/* Blocks SIGTERM, SIGINT and SIGHUP, ignores SIGPIPE, raises the open-file soft
  * limit to the hard limit (a WARNING when that fails). Call before
  * starting any thread. Can't fail. */
 void process_setup(void);
 
-/* Waits for SIGTERM or SIGINT and returns the signal number. */
-int process_wait_for_stop(void);
+/* Waits for SIGTERM or SIGINT and returns the signal number. Every
+ * SIGHUP meanwhile calls on_reload(cls) on this thread (NULL: SIGHUP is
+ * logged and otherwise ignored). */
+int process_wait_for_stop(void (*on_reload)(void *cls), void *cls);
 
 #endif

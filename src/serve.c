@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/auth_keys.h"
 #include "config.h"
 #include "core/core_clock.h"
 #include "http/http_daemon.h"
@@ -86,13 +87,42 @@ static void syncer_stop(void)
     syncer.running = false;
 }
 
+/* What SIGHUP and POST /v1/reload reload. */
+struct reloadable {
+    struct auth_keyring *keys;
+    struct http_daemon *write, *read;
+};
+
+/* Reloads the keys and both listeners' certificates; a part that fails
+ * keeps its old material (and says so in the log). Returns 0 or the
+ * first negative errno. */
+static int reload_all(void *cls)
+{
+    struct reloadable *r = cls;
+    int rc = 0;
+    if (r->keys != NULL)
+        rc = auth_keyring_reload(r->keys);
+    int w = r->write != NULL ? http_daemon_reload_tls(r->write) : 0;
+    int d = r->read != NULL ? http_daemon_reload_tls(r->read) : 0;
+    return rc != 0 ? rc : w != 0 ? w : d;
+}
+
+static void on_sighup(void *cls)
+{
+    (void)reload_all(cls);
+}
+
 static int start_listeners(const struct serve_config *cfg, struct http_v1 *app,
                            struct http_daemon **wd, struct http_daemon **rd)
 {
+    bool wtls = cfg->write_tls_cert[0] != '\0';
     const struct http_listener_config wcfg = {
         .name = "write",
         .host = cfg->write_host,
         .port = cfg->write_port,
+        .tls_cert = wtls ? cfg->write_tls_cert : NULL,
+        .tls_key = wtls ? cfg->write_tls_key : NULL,
+        .tls_priorities = cfg->tls_priorities,
         .threads = 1,
         .max_connections = 4096,
         .timeout_s = 0, /* a task may print nothing for hours */
@@ -104,8 +134,12 @@ static int start_listeners(const struct serve_config *cfg, struct http_v1 *app,
     int rc = http_daemon_start(&wcfg, wd);
     if (rc != 0) {
         log_fatal(LOGC_MAIN,
-                  "cannot listen on the write address: is it in use, or "
-                  "not an address of this host? set --write-addr",
+                  wtls ? "cannot serve HTTPS on the write address: check "
+                         "--write-tls-cert, --write-tls-key, "
+                         "--tls-priorities and --write-addr"
+                       : "cannot listen on the write address: is it in "
+                         "use, or not an address of this host? set "
+                         "--write-addr",
                   LF_STR("host", cfg->write_host),
                   LF_U64("port", cfg->write_port), LF_I64("errno", -rc));
         return rc;
@@ -117,6 +151,7 @@ static int start_listeners(const struct serve_config *cfg, struct http_v1 *app,
         .port = cfg->read_port,
         .tls_cert = tls ? cfg->tls_cert : NULL,
         .tls_key = tls ? cfg->tls_key : NULL,
+        .tls_priorities = cfg->tls_priorities,
         .threads = 0,
         .max_connections = (unsigned int)cfg->max_connections,
         .timeout_s = (unsigned int)cfg->read_timeout_s,
@@ -129,7 +164,8 @@ static int start_listeners(const struct serve_config *cfg, struct http_v1 *app,
     if (rc != 0)
         log_fatal(LOGC_MAIN,
                   tls ? "cannot serve HTTPS on the read address: check "
-                        "--tls-cert, --tls-key and --read-addr"
+                        "--tls-cert, --tls-key, --tls-priorities and "
+                        "--read-addr"
                       : "cannot listen on the read address; set "
                         "--read-addr",
                   LF_STR("host", cfg->read_host),
@@ -158,6 +194,7 @@ int serve_main(int argc, char **argv)
     int exit_code = SERVE_EXIT_OK;
     struct stream_registry *reg = NULL;
     struct http_daemon *wd = NULL, *rd = NULL;
+    struct reloadable reloadable = {NULL, NULL, NULL};
     rc = stream_waker_start((uint64_t)PROBE_INTERVAL_S * CORE_NS_PER_S);
     if (rc != 0) {
         log_fatal(LOGC_MAIN, "cannot start the waker thread",
@@ -186,22 +223,42 @@ int serve_main(int argc, char **argv)
         exit_code = SERVE_EXIT_RUNTIME;
         goto out;
     }
+    if (cfg.key_dir[0] != '\0') {
+        rc = auth_keyring_open(cfg.key_dir, &reloadable.keys);
+        if (rc != 0) {
+            log_fatal(LOGC_AUTH,
+                      "the key directory is unusable: check --key-dir and "
+                      "its permissions",
+                      LF_STR("dir", cfg.key_dir),
+                      LF_STR("error", strerror(-rc)));
+            exit_code = SERVE_EXIT_RUNTIME;
+            goto out;
+        }
+    }
     struct http_v1 app = {
         .registry = reg,
-        .read_token = cfg.read_token[0] != '\0' ? cfg.read_token : NULL,
-        .read_token_len = strlen(cfg.read_token),
+        .policy = {.keys = reloadable.keys, .leeway_s = cfg.token_leeway_s},
+        .write_credentials = cfg.write_credentials != 0,
+        .cors_origins = cfg.cors_origins,
+        .public_url = cfg.public_url,
+        .read_url_ttl_s = cfg.read_url_ttl_s,
         .writer_wait_ns = cfg.writer_wait_s * CORE_NS_PER_S,
         .sync_before_ack = cfg.fsync == STORE_FSYNC_ALWAYS,
+        .reload = reload_all,
+        .reload_cls = &reloadable,
     };
     if (start_listeners(&cfg, &app, &wd, &rd) != 0) {
         exit_code = SERVE_EXIT_RUNTIME;
         goto out;
     }
+    reloadable.write = wd;
+    reloadable.read = rd;
     log_info(LOGC_MAIN, "started", LF_STR("version", LIVELOG_VERSION),
              LF_STR("mode", "serve"), LF_STR("data_dir", cfg.data_dir),
-             LF_BOOL("private_reads", app.read_token != NULL));
+             LF_BOOL("private_reads", reloadable.keys != NULL),
+             LF_BOOL("write_credentials", app.write_credentials));
 
-    int sig = process_wait_for_stop();
+    int sig = process_wait_for_stop(on_sighup, &reloadable);
     log_info(LOGC_MAIN, "shutting down", LF_STR("signal", strsignal(sig)),
              LF_U64("followers", http_read_followers()));
 out:
@@ -213,6 +270,7 @@ out:
     http_daemon_stop(rd);
     syncer_stop();
     stream_registry_free(reg);
+    auth_keyring_free(reloadable.keys);
     stream_waker_stop();
     log_info(LOGC_MAIN, "stopped", LF_I64("exit_code", exit_code));
     return exit_code;

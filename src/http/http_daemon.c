@@ -1,11 +1,25 @@
 /* http_daemon: libmicrohttpd listeners (contract in http_daemon.h).
- * The access-handler trampoline, the completion callback and the log
- * hooks run on libmicrohttpd's threads; start/stop on the main thread. */
+ * The access-handler trampoline, the completion, connection and
+ * certificate callbacks and the log hooks run on libmicrohttpd's threads;
+ * start/stop on the main thread, reload on any.
+ *
+ * TLS: libmicrohttpd only takes the certificate as PEM in memory at start
+ * (MHD_OPTION_HTTPS_MEM_CERT/KEY), so a listener with TLS gives it a
+ * GnuTLS retrieve callback instead (MHD_OPTION_HTTPS_CERT_CALLBACK) that
+ * hands out the current pair of the listener's http_tls. GnuTLS's
+ * callback carries no user pointer, so it finds the listener through the
+ * connection: libmicrohttpd sets each TLS session's user pointer
+ * (gnutls_session_get_ptr) to its MHD_Connection, and our connection
+ * callback (MHD_OPTION_NOTIFY_CONNECTION, run when the socket is
+ * accepted, before any byte of the handshake is read) stores the
+ * http_daemon as the connection's socket context, read back with
+ * MHD_CONNECTION_INFO_SOCKET_CONTEXT. No process-wide table, no race
+ * with the listener's start, and one listener per MHD daemon. */
 #include "http/http_daemon.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -13,13 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/core_clock.h"
+#include "http/http_tls.h"
 #include "log/log.h"
-
-#define PEM_MAX (1024 * 1024)
 
 struct http_daemon {
     struct MHD_Daemon *mhd;
@@ -27,54 +39,9 @@ struct http_daemon {
     uint16_t port;
     http_handler_fn handler;
     void *handler_cls;
-    char *cert_pem;
-    char *key_pem;
+    struct http_tls *tls; /* certificate and key; NULL: plain HTTP      */
+    char *priorities;     /* the GnuTLS priority string given to MHD    */
 };
-
-/* Reads a whole PEM file into a NUL-terminated buffer. */
-static int read_pem(const char *path, char **ret)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    char *buf = malloc(PEM_MAX + 1);
-    if (buf == NULL) {
-        close(fd);
-        return -ENOMEM;
-    }
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + len, PEM_MAX - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int err = -errno;
-            close(fd);
-            free(buf);
-            return err;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len == PEM_MAX) {
-            close(fd);
-            free(buf);
-            return -EFBIG;
-        }
-    }
-    close(fd);
-    buf[len] = '\0';
-    *ret = buf;
-    return 0;
-}
-
-static void free_pem(char *pem)
-{
-    if (pem == NULL)
-        return;
-    explicit_bzero(pem, strlen(pem));
-    free(pem);
-}
 
 /* Copies a libmicrohttpd message into out, without the request target:
  * libmicrohttpd quotes URLs as `...' and a URL may hold a secret (the
@@ -188,6 +155,95 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Builds the listener's priority string: base (or the default) with
+ * HTTP_DAEMON_TLS_FLOOR appended, checked by GnuTLS and required to leave
+ * TLS 1.2 or 1.3 enabled. Returns 0, -EINVAL (logged at ERROR with the
+ * string) or -ENOMEM; *ret (the caller frees it) set on success only. */
+static int make_priorities(const char *listener, const char *base, char **ret)
+{
+    if (base == NULL)
+        base = HTTP_DAEMON_TLS_PRIORITIES;
+    size_t len = strlen(base) + sizeof(HTTP_DAEMON_TLS_FLOOR);
+    char *prio = malloc(len);
+    if (prio == NULL)
+        return -ENOMEM;
+    snprintf(prio, len, "%s%s", base, HTTP_DAEMON_TLS_FLOOR);
+
+    gnutls_priority_t cache;
+    const char *err_pos = NULL;
+    int grc = gnutls_priority_init(&cache, prio, &err_pos);
+    const char *reason = NULL;
+    if (grc < 0) {
+        reason = gnutls_strerror(grc);
+    } else {
+        err_pos = NULL;
+        const unsigned int *versions = NULL;
+        int n = gnutls_priority_protocol_list(cache, &versions);
+        reason = "enables neither TLS 1.2 nor TLS 1.3";
+        for (int i = 0; i < n; i++)
+            if (versions[i] == GNUTLS_TLS1_2 || versions[i] == GNUTLS_TLS1_3)
+                reason = NULL;
+        gnutls_priority_deinit(cache);
+    }
+    if (reason != NULL) {
+        log_warning(LOGC_HTTP, "invalid tls priority string",
+                    LF_STR("listener", listener), LF_STR("priorities", prio),
+                    err_pos != NULL ? LF_STR("at", err_pos) : LF_NONE,
+                    LF_STR("reason", reason));
+        free(prio);
+        return -EINVAL;
+    }
+    *ret = prio;
+    return 0;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: marks every accepted connection with its
+ * listener, for on_certificate. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        *socket_context = cls;
+}
+
+/* The GnuTLS certificate callback (MHD_OPTION_HTTPS_CERT_CALLBACK), run
+ * on a worker thread at each full handshake: the listener's current
+ * chain and key. The session's user pointer is libmicrohttpd's
+ * connection (it sets it when it creates the session); checked against
+ * the connection's own session before use. */
+static gnutls_certificate_retrieve_function2 on_certificate;
+static int on_certificate(gnutls_session_t session,
+                          const gnutls_datum_t *req_ca_rdn, int nreqs,
+                          const gnutls_pk_algorithm_t *pk_algos,
+                          int pk_algos_length, gnutls_pcert_st **ret_chain,
+                          unsigned int *ret_len, gnutls_privkey_t *ret_key)
+{
+    (void)req_ca_rdn;
+    (void)nreqs;
+    (void)pk_algos;
+    (void)pk_algos_length;
+    struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+    const union MHD_ConnectionInfo *own =
+        conn == NULL
+            ? NULL
+            : MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    const union MHD_ConnectionInfo *ctx =
+        own == NULL || own->tls_session != (void *)session
+            ? NULL
+            : MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct http_daemon *d = ctx == NULL ? NULL : ctx->socket_context;
+    if (d == NULL || d->tls == NULL) {
+        log_error(LOGC_HTTP, "tls handshake without its listener",
+                  LF_STR("detail", "libmicrohttpd's session pointer is not "
+                                   "the connection"));
+        return -1;
+    }
+    http_tls_select(d->tls, ret_chain, ret_len, ret_key);
+    return 0;
+}
+
 static int make_addr(const char *host, uint16_t port,
                      struct sockaddr_storage *ss, bool *ret_v6)
 {
@@ -230,9 +286,9 @@ int http_daemon_start(const struct http_listener_config *cfg,
     if (v6)
         flags |= MHD_USE_IPv6;
     if (cfg->tls_cert != NULL) {
-        rc = read_pem(cfg->tls_cert, &d->cert_pem);
+        rc = make_priorities(d->name, cfg->tls_priorities, &d->priorities);
         if (rc == 0)
-            rc = read_pem(cfg->tls_key, &d->key_pem);
+            rc = http_tls_load(d->name, cfg->tls_cert, cfg->tls_key, &d->tls);
         if (rc != 0)
             goto fail;
         flags |= MHD_USE_TLS;
@@ -261,15 +317,12 @@ int http_daemon_start(const struct http_listener_config *cfg,
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
                                             (intptr_t)threads, NULL};
     if (cfg->tls_cert != NULL) {
-        opts[n++] =
-            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, d->cert_pem};
-        opts[n++] =
-            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, d->key_pem};
-        const char *prio = cfg->tls_priorities != NULL
-                               ? cfg->tls_priorities
-                               : HTTP_DAEMON_TLS_PRIORITIES;
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                            (intptr_t)on_connection, d};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+                                            (void *)on_certificate};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
-                                            (void *)prio};
+                                            d->priorities};
     }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
@@ -297,8 +350,8 @@ int http_daemon_start(const struct http_listener_config *cfg,
     return 0;
 
 fail:
-    free_pem(d->cert_pem);
-    free_pem(d->key_pem);
+    http_tls_free(d->tls);
+    free(d->priorities);
     free(d);
     return rc;
 }
@@ -323,9 +376,16 @@ void http_daemon_stop(struct http_daemon *d)
         return;
     if (d->mhd != NULL)
         MHD_stop_daemon(d->mhd);
-    free_pem(d->cert_pem);
-    free_pem(d->key_pem);
+    http_tls_free(d->tls);
+    free(d->priorities);
     free(d);
+}
+
+int http_daemon_reload_tls(struct http_daemon *d)
+{
+    if (d == NULL || d->tls == NULL)
+        return 0;
+    return http_tls_reload(d->tls);
 }
 
 void http_daemon_park_on(struct http_request *req, struct stream *s)

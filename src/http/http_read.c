@@ -369,6 +369,7 @@ static enum MHD_Result answer(struct http_request *req, struct stream *s,
     if (resp == NULL)
         return MHD_NO;
     add_read_headers(resp, s, st);
+    http_respond_cors(resp, req->cors_origin);
     if (content_range != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE,
                                 content_range);
@@ -464,7 +465,9 @@ static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
     if (store_stream_is_elided(s->store))
         return serve_view(req, s, st, len, range, from_log);
     if (range == NULL) {
-        struct MHD_Response *cached = cached_whole(s, st, len);
+        /* The shared answer carries the public CORS header. */
+        struct MHD_Response *cached =
+            req->cors_origin == NULL ? cached_whole(s, st, len) : NULL;
         if (cached != NULL)
             return MHD_queue_response(req->conn, MHD_HTTP_OK, cached);
         return answer(req, s, MHD_HTTP_OK, stored_response(s, 0, len), st,
@@ -501,9 +504,12 @@ static struct MHD_Response *span_response(struct http_request *req,
 
 static enum MHD_Result elided_416(struct http_request *req)
 {
-    return http_respond_text(req->conn, MHD_HTTP_RANGE_NOT_SATISFIABLE,
-                             "those bytes were elided: the log went over "
-                             "--max-stream-bytes (--over-limit=keep-tail)\n");
+    return http_respond_text_cors(req->conn, req->cors_origin,
+                                  MHD_HTTP_RANGE_NOT_SATISFIABLE,
+                                  "those bytes were elided: the log went over "
+                                  "--max-stream-bytes "
+                                  "(--over-limit=keep-tail)\n",
+                                  NULL, NULL);
 }
 
 /* A live log: the complete length is unknown ("*"). */
@@ -584,8 +590,9 @@ enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
                 req, s, st, len, range,
                 opt->from_set && opt->range == NULL ? opt->from : UINT64_MAX);
         if (stream_is_closing(s))
-            return http_respond_text(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                     "the server is shutting down\n");
+            return http_respond_text_cors(
+                req->conn, req->cors_origin, MHD_HTTP_SERVICE_UNAVAILABLE,
+                "the server is shutting down\n", NULL, NULL);
 
         /* Reasons to wait before answering: no writer yet, or a
          * one-shot read of bytes that are not there yet. */
@@ -596,8 +603,8 @@ enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
             if (req->wait_deadline_ns == 0)
                 req->wait_deadline_ns = now + opt->writer_wait_ns;
             if (now >= req->wait_deadline_ns)
-                return http_respond_text_hdr(
-                    req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                return http_respond_text_cors(
+                    req->conn, req->cors_origin, MHD_HTTP_SERVICE_UNAVAILABLE,
                     "no writer has started this log yet; retry later\n",
                     MHD_HTTP_HEADER_RETRY_AFTER, "5");
             deadline = req->wait_deadline_ns;

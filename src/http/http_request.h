@@ -23,6 +23,13 @@ struct http_request {
                            instead of the URL, which may hold a secret */
     uint64_t start_ns;  /* monotonic arrival time                 */
 
+    /* Access to a private stream, decided once per request (a parked
+     * request re-enters the handler on every resume). */
+    bool access_granted;
+    /* CORS of the answer: NULL for a public one (any origin); for a
+     * private one the Origin to echo, "" when it is not allowed. */
+    const char *cors_origin;
+
     /* A request parked before its response exists (a GET waiting for a
      * writer or for bytes past the end of a live log). */
     struct stream *parked_on;

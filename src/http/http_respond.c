@@ -23,9 +23,20 @@ enum MHD_Result http_respond_queue(struct MHD_Connection *conn,
     return rc;
 }
 
-enum MHD_Result http_respond_text_hdr(struct MHD_Connection *conn,
-                                      unsigned int status, const char *text,
-                                      const char *hname, const char *hvalue)
+void http_respond_cors(struct MHD_Response *resp, const char *origin)
+{
+    if (origin == NULL)
+        return;
+    MHD_del_response_header(resp, "Access-Control-Allow-Origin", "*");
+    if (origin[0] != '\0')
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+    MHD_add_response_header(resp, "Vary", "Origin");
+}
+
+enum MHD_Result http_respond_text_cors(struct MHD_Connection *conn,
+                                       const char *origin, unsigned int status,
+                                       const char *text, const char *hname,
+                                       const char *hvalue)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
@@ -35,7 +46,15 @@ enum MHD_Result http_respond_text_hdr(struct MHD_Connection *conn,
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (hname != NULL)
         MHD_add_response_header(resp, hname, hvalue);
+    http_respond_cors(resp, origin);
     return http_respond_queue(conn, status, resp);
+}
+
+enum MHD_Result http_respond_text_hdr(struct MHD_Connection *conn,
+                                      unsigned int status, const char *text,
+                                      const char *hname, const char *hvalue)
+{
+    return http_respond_text_cors(conn, NULL, status, text, hname, hvalue);
 }
 
 enum MHD_Result http_respond_text(struct MHD_Connection *conn,

@@ -20,6 +20,19 @@ enum MHD_Result http_respond_text_hdr(struct MHD_Connection *conn,
                                       unsigned int status, const char *text,
                                       const char *hname, const char *hvalue);
 
+/* Private answers: replaces the base headers' "Access-Control-Allow-Origin:
+ * *" with `origin` (the request's Origin when it is one of
+ * --cors-origins; "" when it is not: then no such header) and adds
+ * "Vary: Origin". origin NULL: a public answer, left as it is. */
+void http_respond_cors(struct MHD_Response *resp, const char *origin);
+
+/* http_respond_text_hdr for an answer about a stream that may be private:
+ * http_respond_cors(resp, origin) is applied. */
+enum MHD_Result http_respond_text_cors(struct MHD_Connection *conn,
+                                       const char *origin, unsigned int status,
+                                       const char *text, const char *hname,
+                                       const char *hvalue);
+
 /* Queues resp with status and drops our reference. NULL resp (out of
  * memory) closes the connection. */
 enum MHD_Result http_respond_queue(struct MHD_Connection *conn,

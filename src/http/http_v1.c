@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/auth_compare.h"
+#include "auth/auth_policy.h"
+#include "auth/auth_sign.h"
 #include "core/core_clock.h"
 #include "core/core_json.h"
 #include "core/core_num.h"
@@ -19,6 +20,7 @@
 #include "http/http_respond.h"
 #include "log/log.h"
 #include "store/store_name.h"
+#include "stream/stream_mask.h"
 
 #define PREFIX "/v1/logs/"
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
@@ -30,6 +32,17 @@
  * only once the body is in); past it the connection is closed and the
  * writer learns the state from HEAD. */
 #define DRAIN_MAX (16 * 1024 * 1024)
+/* Livelog-Mask headers one request may carry (each one secret). */
+#define MASKS_PER_REQUEST 64
+#define SECRET_MIN 4
+#define SECRET_MAX 1024
+
+/* Livelog-Mask: each header line is one secret, verbatim. */
+struct masks {
+    const char *secret[MASKS_PER_REQUEST];
+    size_t n;
+    bool bad; /* a secret out of bounds, or too many */
+};
 
 /* A writer's request (PUT or PATCH). */
 struct v1_req {
@@ -41,7 +54,9 @@ struct v1_req {
     unsigned char digest[32];
     unsigned int error_status; /* set once an answer is decided      */
     const char *error_msg;
-    uint64_t drained; /* body bytes discarded after the refusal  */
+    uint64_t drained;   /* body bytes discarded after the refusal  */
+    bool mask_ended;    /* stream_mask_end ran for this request     */
+    struct masks masks; /* its Livelog-Mask secrets                 */
     char msg_buf[192];
 };
 
@@ -123,12 +138,16 @@ static int parse_digest(const char *v, unsigned char out[32])
     return rc;
 }
 
+/* The writer's position: for a masked stream the writer offset (input
+ * accepted, stream_mask.h), which the wire record makes durable at the
+ * end of each request; otherwise the committed or durable length. */
 static void add_offset_headers(struct MHD_Response *resp, struct stream *s,
                                bool durable)
 {
-    http_read_state_headers(resp, s, store_stream_state(s->store),
-                            durable ? store_stream_durable(s->store)
-                                    : store_stream_length(s->store));
+    uint64_t off = stream_is_masked(s) ? stream_writer_offset(s)
+                   : durable           ? store_stream_durable(s->store)
+                                       : store_stream_length(s->store);
+    http_read_state_headers(resp, s, store_stream_state(s->store), off);
 }
 
 static enum MHD_Result respond_stream(struct http_request *req,
@@ -154,23 +173,107 @@ static enum MHD_Result bad_name(struct http_request *req, const char *name)
     return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST, msg);
 }
 
-static bool authorized(struct http_v1 *app, struct http_request *req)
+/* ---- access ------------------------------------------------------ */
+
+static const char *query(struct http_request *req, const char *key)
 {
-    if (app->read_token == NULL)
-        return false;
-    const char *auth = header(req, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
-        return false;
-    return auth_compare_secret(auth + 7, strlen(auth + 7), app->read_token,
-                               app->read_token_len);
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-static enum MHD_Result unauthorized(struct http_request *req)
+static int64_t now_s(void)
 {
-    return http_respond_text_hdr(
-        req->conn, MHD_HTTP_UNAUTHORIZED,
-        "this log is private: send Authorization: Bearer <read token>\n",
-        MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"livelog\"");
+    return (int64_t)(core_clock_real_ns() / CORE_NS_PER_S);
+}
+
+/* The request's Origin when it is one of --cors-origins, else "". */
+static const char *allowed_origin(struct http_v1 *app, struct http_request *req)
+{
+    const char *origin = header(req, "Origin");
+    if (origin == NULL)
+        return "";
+    size_t olen = strlen(origin);
+    for (const char *p = app->cors_origins; *p != '\0';) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (n == olen && memcmp(p, origin, n) == 0)
+            return origin;
+        p += n + (comma != NULL);
+    }
+    return "";
+}
+
+/* One audit line per access decision on a private stream (and on every
+ * stream when writes need credentials). Never a credential: the reason
+ * is a fixed word. */
+static void audit(const char *action, const char *name, size_t len,
+                  const struct auth_decision *d)
+{
+    bool ok = d->outcome == AUTH_GRANTED;
+    log_info(LOGC_AUTH, ok ? "access granted" : "access denied",
+             LF_BOOL("audit", true), LF_STR("action", action),
+             LF_STRN("name", name, len),
+             LF_STR("outcome", ok ? "granted" : "denied"),
+             LF_STR("reason", d->reason));
+}
+
+/* 401 or 403 for a refused decision. The answer depends only on the
+ * decision and the verb, not on the name (nor on whether the stream
+ * exists), so that it says nothing about which private names exist. */
+static enum MHD_Result refuse(struct http_request *req,
+                              const struct auth_decision *d,
+                              enum auth_verb verb)
+{
+    char msg[160];
+    const char *www = "Bearer realm=\"livelog\"";
+    const char *scope =
+        verb == AUTH_VERB_READ ? "livelog:read" : "livelog:write";
+    unsigned int status = MHD_HTTP_UNAUTHORIZED;
+    switch (d->outcome) {
+    case AUTH_NO_CREDENTIAL:
+        snprintf(msg, sizeof(msg),
+                 "this log needs a credential with %s:NAME: send "
+                 "Authorization: Bearer <token> or use a signed URL\n",
+                 scope);
+        break;
+    case AUTH_BAD_CREDENTIAL:
+        snprintf(msg, sizeof(msg), "the credential was refused (%s)\n",
+                 d->reason);
+        www = "Bearer realm=\"livelog\", error=\"invalid_token\"";
+        break;
+    default:
+        status = MHD_HTTP_FORBIDDEN;
+        snprintf(msg, sizeof(msg),
+                 "the credential does not grant %s for this log\n", scope);
+        www = "Bearer realm=\"livelog\", error=\"insufficient_scope\"";
+        break;
+    }
+    return http_respond_text_cors(req->conn, req->cors_origin, status, msg,
+                                  MHD_HTTP_HEADER_WWW_AUTHENTICATE, www);
+}
+
+/* Decides (once per request) whether req may do verb on name. Returns
+ * true when it may; otherwise false with the refusal queued in *ret. */
+static bool access_ok(struct http_v1 *app, struct http_request *req,
+                      enum auth_verb verb, const char *action, const char *name,
+                      size_t len, enum MHD_Result *ret)
+{
+    if (req->access_granted)
+        return true;
+    const struct auth_credentials c = {
+        .authorization = header(req, MHD_HTTP_HEADER_AUTHORIZATION),
+        .exp = query(req, "exp"),
+        .nonce = query(req, "n"),
+        .sig = query(req, "sig"),
+    };
+    struct auth_decision d;
+    auth_policy_decide(&app->policy, verb, name, len, &c, now_s(), &d);
+    audit(action, name, len, &d);
+    if (d.outcome == AUTH_GRANTED) {
+        req->access_granted = true;
+        return true;
+    }
+    *ret = refuse(req, &d, verb);
+    return false;
 }
 
 /* ---- writers ---------------------------------------------------------- */
@@ -183,6 +286,11 @@ static void writer_done(struct http_request *req,
         return;
     struct stream *s = w->stream;
     if (s != NULL && req->writing != NULL) {
+        int rc = w->mask_ended ? 0 : stream_mask_end(s, false);
+        if (rc != 0)
+            log_warning(LOGC_STORE,
+                        "recording a masked stream's writer offset failed",
+                        LF_I64("errno", -rc));
         if (!req->body_done && w->error_status == 0) {
             stream_set_state(s, STORE_INTERRUPTED);
             size_t len = 0;
@@ -208,11 +316,15 @@ static void append_data(struct http_request *req, struct v1_req *w,
 {
     uint64_t room = 0;
     size_t take = size;
-    int rc = stream_registry_admit(w->app->registry, w->stream, size, &room);
+    /* Held bytes (a masked stream's possible secret start) are stored
+     * later and count against the limits now. */
+    size_t held = stream_mask_held(w->stream);
+    int rc =
+        stream_registry_admit(w->app->registry, w->stream, size + held, &room);
     const struct stream_registry_limits *lim =
         stream_registry_limits(w->app->registry);
     if (rc == -EFBIG) {
-        take = (size_t)room;
+        take = room > held ? (size_t)(room - held) : 0;
         w->error_status = MHD_HTTP_CONTENT_TOO_LARGE;
         snprintf(w->msg_buf, sizeof(w->msg_buf),
                  "the log reached --max-stream-bytes (%" PRIu64
@@ -230,16 +342,40 @@ static void append_data(struct http_request *req, struct v1_req *w,
         w->error_msg = w->msg_buf;
     }
     if (take > 0) {
-        rc = stream_append(w->stream, data, take);
+        uint64_t before = store_stream_length(w->stream->store);
+        rc = stream_mask_append(w->stream, data, take);
         if (rc != 0) {
             w->error_status = http_respond_status_for_errno(rc, &w->error_msg);
             log_warning(LOGC_STORE, "appending to the log failed",
                         LF_I64("errno", -rc), LF_U64("bytes", take));
             return;
         }
-        stream_registry_account(w->app->registry, take);
+        stream_registry_account(w->app->registry,
+                                store_stream_length(w->stream->store) - before);
         req->bytes_in += take;
     }
+}
+
+/* The URL a reader uses: --public-url (or nothing: a relative URL), the
+ * path, and for a private stream a fresh signed query good for GET until
+ * --read-url-ttl from now. Returns 0, or a negative errno when a private
+ * stream's URL cannot be signed (no keys): then there is none. */
+static int read_url(struct http_v1 *app, const char *name, size_t len,
+                    char *out, size_t cap)
+{
+    int n =
+        snprintf(out, cap, "%s" PREFIX "%.*s", app->public_url, (int)len, name);
+    if (n < 0 || (size_t)n >= cap)
+        return -ENOSPC;
+    if (store_name_is_public(name, len))
+        return 0;
+    if (app->policy.keys == NULL)
+        return -ENOENT;
+    out[n] = '?';
+    int q = auth_sign_query(app->policy.keys, "GET", name, len,
+                            now_s() + (int64_t)app->read_url_ttl_s, out + n + 1,
+                            cap - (size_t)n - 1);
+    return q < 0 ? q : 0;
 }
 
 /* The body has ended cleanly: complete (after the digest check) or not. */
@@ -248,6 +384,19 @@ static enum MHD_Result finish_body(struct http_request *req, struct v1_req *w)
     struct stream *s = w->stream;
     size_t nlen = 0;
     const char *name = store_stream_name(s->store, &nlen);
+    uint64_t before = store_stream_length(s->store);
+    int mrc = stream_mask_end(s, w->complete_at_end);
+    w->mask_ended = true;
+    stream_registry_account(w->app->registry,
+                            store_stream_length(s->store) - before);
+    if (mrc != 0) {
+        const char *msg = NULL;
+        unsigned int st = http_respond_status_for_errno(mrc, &msg);
+        stream_set_state(s, STORE_INTERRUPTED);
+        log_warning(LOGC_STORE, "ending a masked write failed",
+                    LF_STRN("name", name, nlen), LF_I64("errno", -mrc));
+        return respond_stream(req, st, s, msg, false);
+    }
     if (w->app->sync_before_ack) {
         int rc = store_stream_sync(s->store);
         if (rc != 0) {
@@ -289,6 +438,9 @@ static enum MHD_Result finish_body(struct http_request *req, struct v1_req *w)
     http_respond_base_headers(resp);
     add_offset_headers(resp, s, w->app->sync_before_ack);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+    char url[1024 + STORE_NAME_MAX + PREFIX_LEN + AUTH_SIGN_QUERY_MAX + 2];
+    if (read_url(w->app, name, nlen, url, sizeof(url)) == 0)
+        MHD_add_response_header(resp, "Livelog-Read-URL", url);
     return http_respond_queue(req->conn, MHD_HTTP_CREATED, resp);
 }
 
@@ -335,8 +487,44 @@ static struct v1_req *writer_state(struct http_v1 *app,
 
 /* Parses the headers common to PUT and PATCH. Returns NULL or the
  * message of a 400. */
+static enum MHD_Result collect_mask(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value)
+{
+    struct masks *m = cls;
+    (void)kind;
+    if (strcasecmp(key, "Livelog-Mask") != 0 || value == NULL)
+        return MHD_YES;
+    size_t len = strlen(value);
+    if (len < SECRET_MIN || len > SECRET_MAX || m->n == MASKS_PER_REQUEST)
+        m->bad = true;
+    else
+        m->secret[m->n++] = value;
+    return MHD_YES;
+}
+
+/* Registers the request's secrets (collected by writer_headers) with its
+ * stream, after the writer slot is claimed and before any byte of the
+ * body is stored. Returns NULL or the message of a 400 (which never
+ * repeats a secret). */
+static const char *apply_masks(const struct masks *m, struct stream *s)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        int rc = stream_mask_add(s, m->secret[i], strlen(m->secret[i]));
+        if (rc == -E2BIG)
+            return "Livelog-Mask: at most 64 secrets per log\n";
+        if (rc != 0)
+            return "Livelog-Mask: the secret could not be registered\n";
+    }
+    return NULL;
+}
+
 static const char *writer_headers(struct http_request *req, struct v1_req *w)
 {
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_mask,
+                              &w->masks);
+    if (w->masks.bad)
+        return "Livelog-Mask: each secret must be 4 to 1024 bytes, at most "
+               "64 per request\n";
     if (parse_complete(header(req, "Upload-Complete"), &w->complete_at_end) !=
         0)
         return "Upload-Complete must be ?0 or ?1\n";
@@ -384,10 +572,16 @@ static enum MHD_Result start_put(struct http_v1 *app, struct http_request *req,
     }
     w->stream = s;
     stream_claim_writer(s);
-    req->writing = s;
     log_info(LOGC_HTTP, "stream opened", LF_STRN("name", name, len),
              LF_STR("action", "ADD"),
              LF_BOOL("public", store_name_is_public(name, len)));
+    err = apply_masks(&w->masks, s);
+    if (err != NULL) {
+        stream_release_writer(s);
+        stream_set_state(s, STORE_INTERRUPTED);
+        return respond_stream(req, MHD_HTTP_BAD_REQUEST, s, err, false);
+    }
+    req->writing = s;
     return MHD_YES;
 }
 
@@ -420,16 +614,20 @@ static enum MHD_Result start_patch(struct http_v1 *app,
         return respond_stream(req, MHD_HTTP_CONFLICT, s,
                               "another writer is appending to this log\n",
                               false);
-    req->writing = s;
-    if (off != store_stream_length(s->store)) {
+    if (off != stream_writer_offset(s)) {
         stream_release_writer(s);
-        req->writing = NULL;
         return respond_stream(req, MHD_HTTP_CONFLICT, s,
                               "Upload-Offset is not the committed length; "
                               "resume from the Upload-Offset of this "
                               "answer\n",
                               false);
     }
+    err = apply_masks(&w->masks, s);
+    if (err != NULL) {
+        stream_release_writer(s);
+        return respond_stream(req, MHD_HTTP_BAD_REQUEST, s, err, false);
+    }
+    req->writing = s;
     if (store_stream_state(s->store) != STORE_LIVE) {
         stream_set_state(s, STORE_LIVE);
         log_info(LOGC_HTTP, "writer resumed", LF_STRN("name", name, len),
@@ -462,6 +660,45 @@ static enum MHD_Result do_delete(struct http_v1 *app, struct http_request *req,
     if (resp != NULL)
         http_respond_base_headers(resp);
     return http_respond_queue(req->conn, MHD_HTTP_NO_CONTENT, resp);
+}
+
+/* POST /v1/reload: keys and certificates, as SIGHUP does. When writes
+ * need credentials, so does this (scope livelog:reload). */
+static enum MHD_Result do_reload(struct http_v1 *app, struct http_request *req,
+                                 const char *method)
+{
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+        return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                     "reload with POST\n",
+                                     MHD_HTTP_HEADER_ALLOW, "POST");
+    if (app->write_credentials) {
+        struct auth_decision d;
+        struct auth_jwt *t = auth_policy_token(
+            &app->policy, header(req, MHD_HTTP_HEADER_AUTHORIZATION), now_s(),
+            &d);
+        bool ok = t != NULL && auth_jwt_grants(t, "livelog:reload", 14);
+        auth_jwt_free(t);
+        if (t != NULL && !ok)
+            d = (struct auth_decision){AUTH_FORBIDDEN, "scope"};
+        audit("UPDATE", "", 0, &d);
+        if (d.outcome != AUTH_GRANTED)
+            return http_respond_text_hdr(
+                req->conn,
+                d.outcome == AUTH_FORBIDDEN ? MHD_HTTP_FORBIDDEN
+                                            : MHD_HTTP_UNAUTHORIZED,
+                "reloading needs a token with the scope livelog:reload\n",
+                MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"livelog\"");
+    }
+    if (app->reload == NULL)
+        return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
+                                 "this server has nothing to reload\n");
+    int rc = app->reload(app->reload_cls);
+    if (rc != 0)
+        return http_respond_text(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                 "reload failed: the old keys and "
+                                 "certificates stay in use; see the "
+                                 "server's log\n");
+    return http_respond_text(req->conn, MHD_HTTP_OK, "reloaded\n");
 }
 
 static enum MHD_Result do_head_write(struct http_v1 *app,
@@ -497,6 +734,10 @@ enum MHD_Result http_v1_on_write(void *cls, struct http_request *req,
         req->route = "healthz";
         return http_respond_text(req->conn, MHD_HTTP_OK, "ok\n");
     }
+    if (strcmp(url, "/v1/reload") == 0) {
+        req->route = "v1-reload";
+        return do_reload(app, req, method);
+    }
     if (strncmp(url, PREFIX, PREFIX_LEN) != 0) {
         req->route = "not-found";
         return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
@@ -504,9 +745,23 @@ enum MHD_Result http_v1_on_write(void *cls, struct http_request *req,
                                  "/v1/logs/NAME\n");
     }
     const char *name = url + PREFIX_LEN;
+    size_t len = strlen(name);
     req->route = "v1-log";
-    if (store_name_check(name, strlen(name), NULL, 0) != 0)
+    if (store_name_check(name, len, NULL, 0) != 0)
         return bad_name(req, name);
+    bool del = strcmp(method, MHD_HTTP_METHOD_DELETE) == 0;
+    enum MHD_Result refused;
+    if (!app->write_credentials && del && !store_name_is_public(name, len))
+        audit("DELETE", name, len,
+              &(struct auth_decision){AUTH_GRANTED, "open"});
+    if (app->write_credentials &&
+        !access_ok(app, req, del ? AUTH_VERB_DELETE : AUTH_VERB_WRITE,
+                   put     ? "ADD"
+                   : patch ? "UPDATE"
+                   : del   ? "DELETE"
+                           : "VIEW",
+                   name, len, &refused))
+        return refused;
     if (put)
         return start_put(app, req, name);
     if (patch)
@@ -527,7 +782,8 @@ enum MHD_Result http_v1_on_write(void *cls, struct http_request *req,
 
 struct list_ctx {
     struct core_json j;
-    bool authorized;
+    const struct auth_jwt *token; /* NULL: public streams only */
+    uint64_t private_shown;
     bool first;
 };
 
@@ -537,8 +793,11 @@ static void list_one(void *cls, struct stream *s)
     size_t len = 0;
     const char *name = store_stream_name(s->store, &len);
     bool pub = store_name_is_public(name, len);
-    if (!pub && !c->authorized)
+    if (!pub && (c->token == NULL ||
+                 !auth_policy_token_may(c->token, AUTH_VERB_READ, name, len)))
         return;
+    if (!pub)
+        c->private_shown++;
     char ts[CORE_CLOCK_ISO_LEN + 1];
     if (!c->first)
         RAW(&c->j, ",");
@@ -592,11 +851,28 @@ static enum MHD_Result do_list(struct http_v1 *app, struct http_request *req)
                                  "limit must be a number from 1 to 1000\n");
     if (prefix == NULL)
         prefix = "";
+    /* No credential: public streams only. A credential must be valid,
+     * and then shows the private streams it may read. */
+    const char *authorization = header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    struct auth_decision d = {AUTH_NO_CREDENTIAL, "none"};
+    struct auth_jwt *token = NULL;
+    if (authorization != NULL) {
+        req->cors_origin = allowed_origin(app, req);
+        token = auth_policy_token(&app->policy, authorization, now_s(), &d);
+        if (token == NULL) {
+            log_info(LOGC_AUTH, "listing denied", LF_BOOL("audit", true),
+                     LF_STR("action", "VIEW"), LF_STR("prefix", prefix),
+                     LF_STR("outcome", "denied"), LF_STR("reason", d.reason));
+            return refuse(req, &d, AUTH_VERB_READ);
+        }
+    }
     size_t cap = 256 + (size_t)limit * (STORE_NAME_MAX * 6 + 160);
     char *buf = malloc(cap);
-    if (buf == NULL)
+    if (buf == NULL) {
+        auth_jwt_free(token);
         return MHD_NO;
-    struct list_ctx c = {.authorized = authorized(app, req), .first = true};
+    }
+    struct list_ctx c = {.token = token, .first = true};
     core_json_init(&c.j, buf, cap);
     RAW(&c.j, "{\"logs\":[");
     bool truncated = false;
@@ -606,6 +882,12 @@ static enum MHD_Result do_list(struct http_v1 *app, struct http_request *req)
         RAW(&c.j, "],\"truncated\":true}\n");
     else
         RAW(&c.j, "],\"truncated\":false}\n");
+    if (token != NULL)
+        log_info(LOGC_AUTH, "listing granted", LF_BOOL("audit", true),
+                 LF_STR("action", "VIEW"), LF_STR("prefix", prefix),
+                 LF_STR("outcome", "granted"), LF_STR("reason", d.reason),
+                 LF_U64("private_shown", c.private_shown));
+    auth_jwt_free(token);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(c.j.len, buf, MHD_RESPMEM_MUST_FREE);
     if (resp == NULL) {
@@ -616,6 +898,7 @@ static enum MHD_Result do_list(struct http_v1 *app, struct http_request *req)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    http_respond_cors(resp, req->cors_origin);
     return http_respond_queue(req->conn, MHD_HTTP_OK, resp);
 }
 
@@ -654,14 +937,32 @@ static int wait_in_lobby(struct http_v1 *app, struct http_request *req,
                : 0;
 }
 
-static void reader_audit(struct http_request *req, const char *name,
-                         bool granted)
+/* OPTIONS: a CORS preflight (Origin and Access-Control-Request-Method)
+ * or a plain question about the methods. A public name or the listing
+ * without credentials answers any origin; a private name (or a listing
+ * that will carry Authorization) only the --cors-origins. The answer
+ * never depends on whether the stream exists. */
+static enum MHD_Result do_options(struct http_v1 *app, struct http_request *req,
+                                  bool public)
 {
-    if (req->calls != 1)
-        return; /* once per request, not once per resume */
-    log_info(
-        LOGC_HTTP, granted ? "private read granted" : "private read refused",
-        LF_STR("name", name), LF_STR("action", "VIEW"), LF_BOOL("audit", true));
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+        return MHD_NO;
+    http_respond_base_headers(resp);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+    const char *origin = header(req, "Origin");
+    const char *want = header(req, "Access-Control-Request-Method");
+    if (origin != NULL && want != NULL) {
+        if (!public)
+            http_respond_cors(resp, allowed_origin(app, req));
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+                                "GET, HEAD");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                "Authorization, Range");
+        MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    }
+    return http_respond_queue(req->conn, MHD_HTTP_NO_CONTENT, resp);
 }
 
 enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
@@ -675,6 +976,7 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
         return MHD_YES;
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    bool options = strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0;
 
     if (strcmp(url, "/healthz") == 0) {
         req->route = "healthz";
@@ -682,10 +984,16 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
     }
     if (strcmp(url, "/v1/logs") == 0 || strcmp(url, "/v1/logs/") == 0) {
         req->route = "v1-list";
+        if (options) {
+            const char *ask = header(req, "Access-Control-Request-Headers");
+            return do_options(app, req,
+                              ask == NULL ||
+                                  strcasestr(ask, "authorization") == NULL);
+        }
         if (!get)
             return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
                                          "the listing is read with GET\n",
-                                         MHD_HTTP_HEADER_ALLOW, "GET");
+                                         MHD_HTTP_HEADER_ALLOW, "GET, OPTIONS");
         return do_list(app, req);
     }
     if (strncmp(url, PREFIX, PREFIX_LEN) != 0) {
@@ -697,18 +1005,22 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
     const char *name = url + PREFIX_LEN;
     size_t len = strlen(name);
     req->route = "v1-read";
-    if (!get && !head)
+    if (!get && !head && !options)
         return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-                                     "the read listener takes GET and "
-                                     "HEAD\n",
-                                     MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+                                     "the read listener takes GET, HEAD "
+                                     "and OPTIONS\n",
+                                     MHD_HTTP_HEADER_ALLOW,
+                                     "GET, HEAD, OPTIONS");
     if (store_name_check(name, len, NULL, 0) != 0)
         return bad_name(req, name);
-    if (!store_name_is_public(name, len)) {
-        bool ok = authorized(app, req);
-        reader_audit(req, name, ok);
-        if (!ok)
-            return unauthorized(req);
+    bool public = store_name_is_public(name, len);
+    if (options)
+        return do_options(app, req, public);
+    enum MHD_Result refused;
+    if (!public) {
+        req->cors_origin = allowed_origin(app, req);
+        if (!access_ok(app, req, AUTH_VERB_READ, "VIEW", name, len, &refused))
+            return refused;
     }
     struct stream *lobby = stream_registry_lobby(app->registry);
     uint64_t seen = store_stream_length(lobby->store);
@@ -718,9 +1030,11 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
         if (w > 0)
             return MHD_YES; /* suspended until a stream is created */
         if (w < 0)
-            return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
-                                     "no such log (no writer created it "
-                                     "within --writer-wait)\n");
+            return http_respond_text_cors(req->conn, req->cors_origin,
+                                          MHD_HTTP_NOT_FOUND,
+                                          "no such log (no writer created it "
+                                          "within --writer-wait)\n",
+                                          NULL, NULL);
         seen = store_stream_length(lobby->store);
         s = stream_registry_get(app->registry, name, len);
     }
@@ -741,15 +1055,17 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
         uint64_t n = 0;
         if (core_num_parse_u64(tail, strlen(tail), &n) != 0) {
             stream_unref(s);
-            return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST,
-                                     "tail must be a number of lines\n");
+            return http_respond_text_cors(
+                req->conn, req->cors_origin, MHD_HTTP_BAD_REQUEST,
+                "tail must be a number of lines\n", NULL, NULL);
         }
         uint64_t from = 0;
         int rc = store_stream_tail_offset(s->store, n, &from);
         if (rc != 0) {
             stream_unref(s);
-            return http_respond_text(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                     "the line index could not be read\n");
+            return http_respond_text_cors(
+                req->conn, req->cors_origin, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                "the line index could not be read\n", NULL, NULL);
         }
         opt.from_set = true;
         opt.from = from;

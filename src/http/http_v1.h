@@ -1,9 +1,12 @@
 /* http_v1: the routes of `livelog serve` under /v1 (docs/API.md,
  * "Multi-stream surface"): PUT, PATCH, HEAD and DELETE on the write
- * listener; GET, HEAD and the listing on the read listener; /healthz on
- * both. Names are checked here, access to private streams too; bytes go
- * through http_write and http_read. Handlers run on the listeners'
- * threads. */
+ * listener; GET, HEAD, OPTIONS (CORS preflight) and the listing on the
+ * read listener; POST /v1/reload on the write listener; /healthz on both.
+ * Names are checked here; access decisions come from auth_policy and are
+ * turned into 401/403 here, each one on a private stream an audit line;
+ * secrets named by Livelog-Mask are handed to stream_mask before a byte
+ * is stored. Bytes go out through http_read. Handlers run on the
+ * listeners' threads. */
 #ifndef LIVELOG_HTTP_V1_H
 #define LIVELOG_HTTP_V1_H
 
@@ -11,15 +14,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth_policy.h"
 #include "http/http_request.h"
 #include "stream/stream_registry.h"
 
 struct http_v1 {
     struct stream_registry *registry;
-    const char *read_token; /* NULL: private streams cannot be read   */
-    size_t read_token_len;
-    uint64_t writer_wait_ns; /* GET of a missing name waits this long  */
-    bool sync_before_ack;    /* --fsync=always                         */
+    struct auth_policy policy; /* keys NULL: private streams unreadable */
+    bool write_credentials;    /* --write-credentials=required          */
+    const char *cors_origins;  /* --cors-origins, comma-separated       */
+    const char *public_url;    /* --public-url; "": relative read URLs  */
+    uint64_t read_url_ttl_s;   /* --read-url-ttl                        */
+    uint64_t writer_wait_ns;   /* GET of a missing name waits this long */
+    bool sync_before_ack;      /* --fsync=always                        */
+    /* POST /v1/reload: reloads keys and certificates (the same as
+     * SIGHUP). Returns 0 or a negative errno; NULL: not offered. */
+    int (*reload)(void *cls);
+    void *reload_cls;
 };
 
 /* libmicrohttpd unescaper for both listeners: decodes %XX once, except

@@ -44,7 +44,7 @@ static const char *const level_names[LOG_LEVEL_COUNT] = {
 };
 
 static const char *const component_names[LOGC_COUNT] = {
-    "main", "config", "http", "store", "stream", "mhd", "tls",
+    "main", "config", "http", "store", "stream", "mhd", "tls", "auth",
 };
 
 /* Keys the record writes itself: fields may not repeat them. */

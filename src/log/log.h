@@ -41,6 +41,7 @@ enum log_component {
     LOGC_STREAM,   /* "stream" followers, suspend and resume       */
     LOGC_MHD,      /* "mhd"    libmicrohttpd's own messages        */
     LOGC_TLS,      /* "tls"    GnuTLS's own messages               */
+    LOGC_AUTH,     /* "auth"   keys, tokens, access decisions       */
     LOGC_COUNT
 };
 

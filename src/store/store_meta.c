@@ -2,14 +2,12 @@
 #include "store/store_meta.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/core_num.h"
+#include "store/store_io.h"
 
 #define META_HEADER "livelog-meta 1"
 
@@ -106,78 +104,20 @@ int store_meta_parse(const char *text, size_t len, struct store_meta *ret)
     return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int store_meta_write(const char *dir, const struct store_meta *m, bool sync)
 {
     char text[STORE_META_MAX];
     int len = store_meta_format(m, text, sizeof(text));
     if (len < 0)
         return len;
-    char tmp[PATH_MAX], path[PATH_MAX];
-    snprintf(tmp, sizeof(tmp), "%s/meta.tmp", dir);
-    snprintf(path, sizeof(path), "%s/meta", dir);
-
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    int rc = write_all(fd, text, (size_t)len);
-    if (rc == 0 && sync && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc == 0 && sync) {
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-            return -errno;
-        if (fsync(dfd) != 0)
-            rc = -errno;
-        close(dfd);
-    }
-    if (rc != 0)
-        unlink(tmp);
-    return rc;
+    return store_io_replace(dir, "meta", text, (size_t)len, sync);
 }
 
 int store_meta_read(const char *dir, struct store_meta *ret)
 {
-    char path[PATH_MAX], text[STORE_META_MAX];
-    snprintf(path, sizeof(path), "%s/meta", dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, text + len, sizeof(text) - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int err = -errno;
-            close(fd);
-            return err;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len == sizeof(text)) {
-            close(fd);
-            return -EINVAL;
-        }
-    }
-    close(fd);
-    return store_meta_parse(text, len, ret);
+    char text[STORE_META_MAX];
+    ssize_t len = store_io_read_small(dir, "meta", text, sizeof(text));
+    if (len < 0)
+        return (int)len;
+    return store_meta_parse(text, (size_t)len, ret);
 }

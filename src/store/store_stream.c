@@ -21,6 +21,7 @@
 #include "store/store_index.h"
 #include "store/store_io.h"
 #include "store/store_meta.h"
+#include "store/store_wire.h"
 
 #define HASH_BLOCK (256 * 1024)
 /* keep-tail elision advances in steps of this size (fewer, larger holes). */
@@ -46,6 +47,9 @@ struct store_stream {
      * are gone (punched out of the file); 0/0 when the stream keeps all. */
     _Atomic uint64_t elided_end;
     bool punch_failed; /* the file system cannot punch holes       */
+    /* Masked streams: the last wire record (read at open or written
+     * since), under `lock`; NULL for every unmasked stream. */
+    struct store_wire *wire;
 };
 
 /* Where the elided region ends for a log of `len` bytes that keeps `head`
@@ -212,6 +216,45 @@ fail_dir:
     return rc;
 }
 
+/* Loads the wire record of a masked stream, if there is one, and brings
+ * the data's length *len in line with it (store_stream.h). Returns 0
+ * (also when there is none) or a negative errno (-EINVAL: damaged). */
+static int open_wire(struct store_stream *s, uint64_t *len)
+{
+    struct store_wire w;
+    int rc = store_wire_read(s->dir, &w);
+    if (rc == -ENOENT)
+        return 0; /* unmasked */
+    if (rc != 0)
+        return rc;
+    if (*len > w.out_len) {
+        /* Bytes stored after the last record: a request that never
+         * ended. Its writer resends them from w.in_len. If the cut fails
+         * the bytes past the committed length are never read and the
+         * next append overwrites them (as in store_stream_append). */
+        if (truncate(s->path, (off_t)w.out_len) != 0) {
+            /* keep going; see above */
+        }
+        *len = w.out_len;
+    } else if (*len < w.out_len) {
+        /* Power loss without --fsync=always: the tail of the data and
+         * the held bytes are gone; only the shrinkage masking had caused
+         * is kept (an approximation, store_stream.h). */
+        w.in_len = *len + (w.in_len - w.out_len - w.held_len);
+        w.out_len = *len;
+        explicit_bzero(w.held, w.held_len);
+        w.held_len = 0;
+    }
+    s->wire = malloc(sizeof(*s->wire));
+    if (s->wire == NULL) {
+        explicit_bzero(&w, sizeof(w));
+        return -ENOMEM;
+    }
+    *s->wire = w;
+    explicit_bzero(&w, sizeof(w));
+    return 0;
+}
+
 int store_stream_open_dir(const char *dir, uint64_t now_ms,
                           struct store_stream **ret)
 {
@@ -234,9 +277,15 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
         store_stream_free(s);
         return rc;
     }
+    uint64_t length = (uint64_t)st.st_size;
+    rc = open_wire(s, &length);
+    if (rc != 0) {
+        store_stream_free(s);
+        return rc;
+    }
     s->meta = meta;
-    atomic_store(&s->length, (uint64_t)st.st_size);
-    atomic_store(&s->durable, (uint64_t)st.st_size);
+    atomic_store(&s->length, length);
+    atomic_store(&s->durable, length);
     atomic_store(&s->completed_ms, meta.completed_ms);
     /* A stream that was live has lost its writer with the old process.
      * The meta file is not rewritten here (that would cost two fsyncs per
@@ -248,8 +297,8 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
         st_now = STORE_INTERRUPTED;
     s->meta.state = st_now;
     atomic_store(&s->state, (int)st_now);
-    atomic_store(&s->elided_end, elision_end(meta.keep_head, meta.keep_tail,
-                                             (uint64_t)st.st_size));
+    atomic_store(&s->elided_end,
+                 elision_end(meta.keep_head, meta.keep_tail, length));
     (void)now_ms; /* the index is repaired when first opened */
     *ret = s;
     return 0;
@@ -550,11 +599,57 @@ void store_stream_close_fds(struct store_stream *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+bool store_stream_is_dir(const struct store_stream *s)
+{
+    return s->dir != NULL;
+}
+
+bool store_stream_wire(const struct store_stream *s, struct store_wire *ret)
+{
+    struct store_stream *m = (struct store_stream *)s; /* the lock only */
+    pthread_mutex_lock(&m->lock);
+    bool have = s->wire != NULL;
+    if (have)
+        *ret = *s->wire;
+    pthread_mutex_unlock(&m->lock);
+    return have;
+}
+
+int store_stream_write_wire(struct store_stream *s, const struct store_wire *w)
+{
+    if (s->dir == NULL)
+        return -EINVAL;
+    /* Only the writer sets s->wire, so it may look without the lock. */
+    struct store_wire *fresh = NULL;
+    if (s->wire == NULL) {
+        fresh = malloc(sizeof(*fresh));
+        if (fresh == NULL)
+            return -ENOMEM;
+    }
+    enum store_fsync mode = store_stream_fsync_mode();
+    /* In mode `always` the record never points past durable bytes, so
+     * only a power loss in the other modes finds the data shorter. */
+    int rc = mode == STORE_FSYNC_ALWAYS ? store_stream_sync(s) : 0;
+    if (rc == 0)
+        rc = store_wire_write(s->dir, w, mode != STORE_FSYNC_NEVER);
+    if (rc != 0) {
+        free(fresh);
+        return rc;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (fresh != NULL)
+        s->wire = fresh;
+    *s->wire = *w;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
 int store_stream_remove(struct store_stream *s)
 {
     if (s->dir == NULL)
         return -EINVAL;
-    static const char *const files[] = {"meta", "meta.tmp", "index", "data"};
+    static const char *const files[] = {"meta",     "meta.tmp", "wire",
+                                        "wire.tmp", "index",    "data"};
     int rc = 0;
     for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
         char path[PATH_MAX];
@@ -578,6 +673,10 @@ void store_stream_free(struct store_stream *s)
         store_index_close(&s->index);
     if (s->remove_on_free && s->path != NULL)
         unlink(s->path);
+    /* The held bytes may be the start of a secret. */
+    if (s->wire != NULL)
+        explicit_bzero(s->wire, sizeof(*s->wire));
+    free(s->wire);
     pthread_mutex_destroy(&s->lock);
     free(s->path);
     free(s->dir);

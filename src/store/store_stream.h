@@ -6,7 +6,8 @@
  * Two kinds exist. A temporary stream (the drop-in's) is a single file
  * removed at exit. A directory stream (the service's) lives in its own
  * directory with three files: `data`, `index` (the line index,
- * store_index.h) and `meta` (name, state, times; store_meta.h). It
+ * store_index.h) and `meta` (name, state, times; store_meta.h), plus a
+ * fourth, `wire` (store_wire.h), for a masked stream only. It
  * survives restarts: store_stream_open_dir recovers it, trusting the data
  * file's size as the committed length (every byte that reached write(2)
  * survives a crash of the process) and rebuilding the index's tail.
@@ -68,7 +69,26 @@ int store_stream_create_dir(const char *dir, const char *name, size_t len,
 /* Recovers the directory stream in `dir`: reads its meta, takes the data
  * file's size as the committed length, repairs the index; a stream that
  * was LIVE is now INTERRUPTED (its writer is gone). Returns 0 or a
- * negative errno (-EINVAL: damaged meta). Leaves descriptors closed. */
+ * negative errno (-EINVAL: damaged meta or wire record). Leaves
+ * descriptors closed.
+ *
+ * A masked stream (one with a `wire` record, store_wire.h) is brought in
+ * line with its record:
+ *  - data longer than the record's out_len: the bytes past it were
+ *    stored during a request that never ended (a crash); the data file is
+ *    cut back to out_len. The writer resends them from the record's
+ *    writer offset and masking is deterministic, so the same bytes come
+ *    back. The index is rebuilt against the cut length when first used
+ *    (records past it are dropped).
+ *  - data shorter (a power loss without --fsync=always: in mode `always`
+ *    the data is synced before every record): the data is kept as it is
+ *    and the record is taken as out_len = data length, held bytes lost,
+ *    in_len = data length + (in_len - out_len - held_len), i.e. only the
+ *    shrinkage masking had caused is kept. An approximation: the writer
+ *    may resend a little more or less than what was lost, but the stream
+ *    was interrupted by the power loss anyway.
+ * store_stream_wire returns the adjusted record; the file is rewritten at
+ * the next store_stream_write_wire. */
 int store_stream_open_dir(const char *dir, uint64_t now_ms,
                           struct store_stream **ret);
 
@@ -141,6 +161,25 @@ int store_stream_open_reader(const struct store_stream *s);
 /* Closes the stream's descriptors (they reopen on next use). Only when no
  * other thread uses the stream. */
 void store_stream_close_fds(struct store_stream *s);
+
+/* True for a directory stream, false for a temporary one. */
+bool store_stream_is_dir(const struct store_stream *s);
+
+/* Masked streams (store_wire.h). store_stream_wire returns true and a copy
+ * of the stream's wire record in *ret when one was loaded at open (as
+ * adjusted there) or written since; false (*ret untouched) for an
+ * unmasked stream. Any thread, but its record is only consistent with the
+ * committed length between the writer's calls.
+ *
+ * store_stream_write_wire writes dir/wire atomically (fsynced with its
+ * directory unless the fsync mode is `never`; in mode `always` the data
+ * is synced first, so the record never points past durable bytes) and
+ * remembers it. For the writer. Returns 0, -EINVAL (a temporary stream,
+ * or an invalid record), or another negative errno (the old record, on
+ * disk and in memory, stays). */
+struct store_wire;
+bool store_stream_wire(const struct store_stream *s, struct store_wire *ret);
+int store_stream_write_wire(struct store_stream *s, const struct store_wire *w);
 
 /* Removes a directory stream's files and directory (DELETE, retention).
  * The object stays valid until freed. Returns 0 or a negative errno. */

@@ -9,6 +9,7 @@
 
 #include "core/core_clock.h"
 #include "log/log.h"
+#include "stream/stream_mask.h"
 #include "stream/stream_waker.h"
 
 /* Spacing of wake rounds per parked waiter, and its cap (stream.h). */
@@ -70,6 +71,7 @@ void stream_free(struct stream *s)
     void *cache = atomic_load(&s->read_cache);
     if (cache != NULL && s->read_cache_free != NULL)
         s->read_cache_free(cache);
+    stream_mask_free(atomic_load(&s->mask));
     store_stream_free(s->store);
     pthread_mutex_destroy(&s->lock);
     free(s);

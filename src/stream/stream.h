@@ -33,6 +33,7 @@
 #include "store/store_stream.h"
 
 struct stream_waiter;
+struct stream_mask;
 
 /* Called under the stream's lock when a waiter parks (the HTTP layer
  * suspends the connection here, so a wake can never overtake it). */
@@ -69,6 +70,11 @@ struct stream {
      * whole answer of a small complete log); freed with the stream. */
     _Atomic(void *) read_cache;
     void (*read_cache_free)(void *cache);
+    /* Masking state (stream_mask.h); NULL: unmasked. Set once, by the
+     * writer (or recovery), published with release order; used by the
+     * writer only, except the writer offset it holds. Freed with the
+     * stream (the secrets are zeroed). */
+    _Atomic(struct stream_mask *) mask;
 };
 
 /* Takes ownership of `store`. The new stream holds one reference (the

@@ -18,6 +18,7 @@
 #include "core/core_clock.h"
 #include "log/log.h"
 #include "store/store_name.h"
+#include "stream/stream_mask.h"
 #include "stream/stream_waker.h"
 
 #define INITIAL_BUCKETS 1024
@@ -152,6 +153,11 @@ static int add_recovered(struct stream_registry *r, const char *dir,
     rc = stream_create(store, true, &s);
     if (rc != 0) {
         store_stream_free(store);
+        return rc;
+    }
+    rc = stream_mask_recover(s);
+    if (rc != 0) {
+        stream_unref(s);
         return rc;
     }
     size_t len = 0;

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -605,10 +607,16 @@ int hs_check_log(const struct hs_server *s, const char *const *expect)
     size_t n = 0;
     int st;
 
+    char token_arg[sizeof(s->token) + 16], key_arg[sizeof(s->key) + 16];
     argv[n++] = (char *)checker_path;
+    /* "--secret=X": a secret may start with '-' */
     if (s->token[0] != '\0') {
-        argv[n++] = "--secret";
-        argv[n++] = (char *)s->token;
+        fmt(token_arg, sizeof(token_arg), "--secret=%s", s->token);
+        argv[n++] = token_arg;
+    }
+    if (s->key[0] != '\0') {
+        fmt(key_arg, sizeof(key_arg), "--secret=%s", s->key);
+        argv[n++] = key_arg;
     }
     for (size_t i = 0; expect != NULL && expect[i] != NULL && n < 12; i++) {
         argv[n++] = "--expect";
@@ -1260,9 +1268,12 @@ void hs_serve_start(struct hs_server *s, const struct hs_serve_opts *o)
     argv[n++] = raddr;
     argv[n++] = "--log-level";
     argv[n++] = ho.log_level;
-    if (o->read_token != NULL) {
-        argv[n++] = "--read-token";
-        argv[n++] = o->read_token;
+    char key_dir[620], key[64];
+    if (o->keys) {
+        fmt(key_dir, sizeof(key_dir), "%s.keys", data_dir);
+        hs_make_key_dir(key_dir, "test", key, sizeof(key));
+        argv[n++] = "--key-dir";
+        argv[n++] = key_dir;
     }
     for (size_t i = 0; o->args != NULL && o->args[i] != NULL; i++) {
         HS_REQUIRE(n + 2 < 31, "too many serve flags");
@@ -1271,14 +1282,68 @@ void hs_serve_start(struct hs_server *s, const struct hs_serve_opts *o)
     argv[n] = NULL;
     hs_start(s, &ho);
     fmt(s->data_dir, sizeof(s->data_dir), "%s", data_dir);
-    if (o->read_token != NULL)
-        fmt(s->token, sizeof(s->token), "%s", o->read_token);
+    if (o->keys) {
+        fmt(s->key, sizeof(s->key), "%s", key);
+        fmt(s->key_dir, sizeof(s->key_dir), "%s", key_dir);
+        const char *const mint[] = {"--scopes", "livelog:read:*", "--ttl",
+                                    "3600", NULL};
+        hs_mint(key_dir, mint, s->token, sizeof(s->token));
+        fmt(s->auth, sizeof(s->auth), "Authorization: Bearer %s", s->token);
+    }
     HS_CHECK(o->write_port == 0 || s->put_port == o->write_port,
              "write listener on port %d, asked for %d", s->put_port,
              o->write_port);
     HS_CHECK(o->read_port == 0 || s->get_port == o->read_port,
              "read listener on port %d, asked for %d", s->get_port,
              o->read_port);
+}
+
+void hs_make_key_dir(const char *dir, const char *kid, char *key, size_t cap)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char raw[43];
+    char path[700];
+    HS_REQUIRE(cap >= sizeof(raw) + 1, "key buffer too small");
+    HS_REQUIRE(mkdir(dir, 0700) == 0 || errno == EEXIST, "mkdir %s: %s", dir,
+               strerror(errno));
+    HS_REQUIRE(gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw)) == 0, "gnutls_rnd");
+    for (size_t i = 0; i < sizeof(raw); i++)
+        key[i] = b64[raw[i] % 64];
+    key[sizeof(raw)] = '\0';
+    fmt(path, sizeof(path), "%s/%s.key", dir, kid);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    HS_REQUIRE(fd >= 0, "open %s: %s", path, strerror(errno));
+    HS_REQUIRE(write(fd, key, sizeof(raw)) == (ssize_t)sizeof(raw), "write %s",
+               path);
+    close(fd);
+}
+
+void hs_mint(const char *key_dir, const char *const *args, char *out,
+             size_t cap)
+{
+    char *argv[24];
+    char out_path[600], err_path[600];
+    size_t n = 0;
+    static unsigned seq;
+    argv[n++] = (char *)binary_path;
+    argv[n++] = "token";
+    argv[n++] = "--key-dir";
+    argv[n++] = (char *)key_dir;
+    for (size_t i = 0; args[i] != NULL && n < 22; i++)
+        argv[n++] = (char *)args[i];
+    argv[n] = NULL;
+    fmt(out_path, sizeof(out_path), "%s/mint%u.out", scratch, seq);
+    fmt(err_path, sizeof(err_path), "%s/mint%u.err", scratch, seq++);
+    int st = hs_run(argv, out_path, err_path, 30000);
+    HS_REQUIRE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+               "livelog token failed (see %s)", err_path);
+    FILE *f = fopen(out_path, "r");
+    HS_REQUIRE(f != NULL, "open %s", out_path);
+    HS_REQUIRE(fgets(out, (int)cap, f) != NULL,
+               "livelog token printed nothing");
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
 }
 
 void hs_kill9(struct hs_server *s)

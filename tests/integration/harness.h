@@ -84,8 +84,8 @@ struct hs_server {
     pid_t pid; /* 0 once reaped */
     int put_port, get_port;
     bool tls;
-    char token[256];
-    char dir[512]; /* scratch: server.log, tmp/, cert.pem */
+    char token[1024]; /* drop-in: ACCESS_TOKEN; serve: a read-all JWT */
+    char dir[512];    /* scratch: server.log, tmp/, cert.pem */
     char log_path[600];
     char ca_path[600];    /* cert.pem when tls */
     char read_base[128];  /* "http(s)://127.0.0.1:GETPORT" */
@@ -94,6 +94,9 @@ struct hs_server {
     int wait_status;    /* from waitpid */
     int64_t stop_ms;    /* SIGTERM to exit, in ms */
     char data_dir[600]; /* `livelog serve --data-dir` (hs_serve_start) */
+    char key_dir[600];  /* serve with keys: --key-dir, one key "test" */
+    char key[64];       /* that key (a secret: check-server-log --secret) */
+    char auth[1100];    /* "Authorization: Bearer <token>" */
 };
 
 /* Starts the server and waits until both listeners are logged and
@@ -275,19 +278,30 @@ struct hs_serve_opts {
                                 scratch dir (its path ends in s->data_dir) */
     int write_port;          /* 0: let the server pick */
     int read_port;           /* 0: let the server pick */
-    const char *read_token;  /* --read-token (also check-server-log's
-                                --secret); NULL: none */
+    bool keys;               /* --key-dir with one new key; s->token is a
+                                JWT granting livelog:read:* (both are
+                                check-server-log --secret) */
     const char *const *args; /* extra flags, NULL-terminated; may be NULL */
     const char *const *env;  /* as hs_opts.env */
     const char *log_level;   /* --log-level; NULL means "debug" */
 };
 
 /* Starts `livelog serve --data-dir D --write-addr 127.0.0.1:W --read-addr
- * 127.0.0.1:R --log-level L [--read-token T] ARGS...` with hs_start (clean
- * environment, waits for both "listening" lines and /healthz). The read
- * token is kept in s->token so that hs_check_log passes it as --secret.
+ * 127.0.0.1:R --log-level L [--key-dir K] ARGS...` with hs_start (clean
+ * environment, waits for both "listening" lines and /healthz). With keys,
+ * s->token is a JWT minted by `livelog token` that reads every stream;
+ * hs_check_log passes it and the key as --secret.
  * Fails the test (HS_REQUIRE) when the server does not come up. */
 void hs_serve_start(struct hs_server *s, const struct hs_serve_opts *o);
+
+/* Makes dir (mode 700) with one key file "KID.key" (mode 600) holding a
+ * new random key, copied into key (cap >= 44). */
+void hs_make_key_dir(const char *dir, const char *kid, char *key, size_t cap);
+
+/* Runs `livelog token --key-dir DIR ARGS...` and copies its one line of
+ * output (no newline) into out. Fails the test when it does not exit 0. */
+void hs_mint(const char *key_dir, const char *const *args, char *out,
+             size_t cap);
 
 /* SIGKILLs the server and reaps it (s->stopped, wait_status set). */
 void hs_kill9(struct hs_server *s);

@@ -13,15 +13,15 @@
 #     GET of a name nobody writes waits --writer-wait then 404, listing JSON
 #     (prefix, limit, truncated, sorted, fields, only readable streams);
 #   - access: public vs private names, 401 + WWW-Authenticate with the same
-#     body for a missing and an existing private stream, the read token,
-#     a server without --read-token cannot serve private streams;
+#     body for a missing and an existing private stream, a read token
+#     minted by `livelog token`, a server without --key-dir cannot serve
+#     private streams (serve_private.c has the whole access matrix);
 #   - names: each rule's 400 message prefix, %2F decoded, %00 and malformed
 #     escapes rejected, 1024 bytes accepted and 1025 refused;
 #   - /healthz on both listeners; every server log passes check-server-log.
 # Usage: bash serve_protocol.sh LIVELOG_BINARY CHECK_SERVER_LOG [VERSION]
 . "$(dirname "$0")/lib.sh"
 
-TOKEN=serve-protocol-read-token-7f3a
 CURLT=(curl -sS --path-as-is --max-time 15 -H 'Content-Type:' -H 'Expect:')
 
 # rq TAG METHOD URL [curl args...]: one request; sets CODE, B (body file),
@@ -82,9 +82,14 @@ if ! "$LIVELOG" serve --help >/dev/null 2>&1; then
   finish
 fi
 mkdir -p "$SCRATCH/main.data" "$SCRATCH/notoken.data"
+mkdir -m 700 "$SCRATCH/keys"
+KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n=')
+(umask 077 && printf '%s\n' "$KEY" >"$SCRATCH/keys/2026-11.key")
+TOKEN=$("$LIVELOG" token --key-dir "$SCRATCH/keys" --scopes 'livelog:read:*' \
+  --ttl 3600) || fail "livelog token could not mint a read token"
 start main -- serve --data-dir "$SCRATCH/main.data" \
   --write-addr 127.0.0.1:0 --read-addr 127.0.0.1:0 \
-  --read-token "$TOKEN" --writer-wait 2 --log-level debug ||
+  --key-dir "$SCRATCH/keys" --writer-wait 2 --log-level debug ||
   {
     finish
   }
@@ -372,7 +377,11 @@ cmp -s "$B" "$SCRATCH/401.existing" ||
   fail "401 bodies differ for an existing and a missing private stream"
 rq priv401w GET "$R/v1/logs/task/abc/private/live.log" -H 'Authorization: Bearer wrong-token'
 expect_code "GET of a private stream with a wrong token" 401
-cmp -s "$B" "$SCRATCH/401.existing" || fail "401 body differs for a wrong token"
+expect_hdr "401 (bad token)" WWW-Authenticate 'Bearer realm="livelog", error="invalid_token"'
+cp "$B" "$SCRATCH/401w.existing"
+rq priv401wm GET "$R/v1/logs/task/abc/private/missing.log" -H 'Authorization: Bearer wrong-token'
+cmp -s "$B" "$SCRATCH/401w.existing" ||
+  fail "401 bodies differ for a wrong token on an existing and a missing stream"
 rq priv401b GET "$R/v1/logs/task/abc/private/live.log" -H "Authorization: Basic $TOKEN"
 expect_code "GET of a private stream with the token as Basic" 401
 rq privh HEAD "$R/v1/logs/task/abc/private/live.log"
@@ -383,6 +392,13 @@ expect_eq "private body" "$(cat "$B")" "secret stuff"
 rq privhok HEAD "$R/v1/logs/task/abc/private/live.log" "${AUTH[@]}"
 expect_code "HEAD of a private stream with the read token" 200
 expect_hdr "HEAD private" Upload-Offset 13
+# the clients: livelog tail with the PUT's signed URL, and with --token
+READ_URL=$(header "$SCRATCH/privput.hdr" Livelog-Read-URL)
+expect_eq "livelog tail of the Livelog-Read-URL" \
+  "$(timeout 20 "$LIVELOG" tail "$R$READ_URL" 2>/dev/null)" "secret stuff"
+expect_eq "livelog tail --token" \
+  "$(timeout 20 "$LIVELOG" tail --token "$TOKEN" "$R/v1/logs/task/abc/private/live.log" 2>/dev/null)" \
+  "secret stuff"
 
 # Which names are public: (name, public?)
 i=0
@@ -614,16 +630,16 @@ rq dbad DELETE "$W/v1/logs/a%00b"
 expect_code "DELETE of a bad name" 400
 
 stop
-check_log "$LOG" --secret "$TOKEN"
+check_log "$LOG" --secret="$TOKEN" --secret="$KEY"
 
-# ---- a server without --read-token: private streams cannot be read --------
+# ---- a server without --key-dir: private streams cannot be read -----------
 start notoken -- serve --data-dir "$SCRATCH/notoken.data" \
   --write-addr 127.0.0.1:0 --read-addr 127.0.0.1:0 --writer-wait 1 ||
   finish
 W=http://127.0.0.1:$PUT
 R=http://127.0.0.1:$GET
 rq ntput PUT "$W/v1/logs/task/1/live.log" --data-binary 'private'
-expect_code "PUT of a private stream (no read token configured)" 201
+expect_code "PUT of a private stream (no keys configured)" 201
 for auth in "" "Authorization: Bearer " "Authorization: Bearer x" \
   "Authorization: Bearer $TOKEN"; do
   if [ -n "$auth" ]; then
@@ -631,19 +647,21 @@ for auth in "" "Authorization: Bearer " "Authorization: Bearer x" \
   else
     rq ntget GET "$R/v1/logs/task/1/live.log"
   fi
-  expect_code "GET private, no --read-token configured, '$auth'" 401
+  expect_code "GET private, no --key-dir configured, '$auth'" 401
 done
-rq ntlist GET "$R/v1/logs?prefix=" -H "Authorization: Bearer x"
-python3 - "$B" <<'EOF' || fail "listing without a read token configured shows a private stream"
+rq ntlistx GET "$R/v1/logs?prefix=" -H "Authorization: Bearer x"
+expect_code "listing with a token no key can verify" 401
+rq ntlist GET "$R/v1/logs?prefix="
+python3 - "$B" <<'EOF' || fail "listing without keys configured shows a private stream"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert [e["name"] for e in d["logs"]] == [], d
 EOF
 rq ntpub PUT "$W/v1/logs/public/logs/a" --data-binary 'pub'
 rq ntpubg GET "$R/v1/logs/public/logs/a"
-expect_code "GET public, no read token configured" 200
+expect_code "GET public, no keys configured" 200
 stop
-check_log "$LOG" --secret "$TOKEN"
+check_log "$LOG" --secret="$TOKEN" --secret="$KEY"
 
 # ---- retention: a completed stream goes after --retention; a live one stays
 start retention -- serve --data-dir "$SCRATCH/retention.data" \
@@ -674,7 +692,7 @@ expect_code "a live stream is never deleted by retention" 200
 grep -q '"msg":"stream deleted after its retention"' "$LOG" ||
   fail "no 'stream deleted after its retention' line in the server log"
 stop
-check_log "$LOG" --secret "$TOKEN"
+check_log "$LOG" --secret="$TOKEN" --secret="$KEY"
 
 # ---- DELETE while followers are attached: they end, the server goes on
 start delfollow -- serve --data-dir "$SCRATCH/delfollow.data" \
@@ -707,7 +725,7 @@ expect_code "the server answers after a DELETE under followers" 200
 rq dfgone GET "$R/v1/logs/public/df/x?follow=0" --max-time 10
 expect_code "the deleted stream is gone (after --writer-wait)" 404
 stop
-check_log "$LOG" --secret "$TOKEN"
+check_log "$LOG" --secret="$TOKEN" --secret="$KEY"
 
 # ---- --over-limit=keep-tail: head + one marker line + tail, disk bounded
 start keeptail -- serve --data-dir "$SCRATCH/keeptail.data" \
@@ -779,6 +797,6 @@ dsize=$(du -k "$SCRATCH"/keeptail.data/streams/*/*/data | cut -f1)
 [ "$dsize" -le 512 ] ||
   fail "the keep-tail data file uses ${dsize} KiB of disk (cap 256 KiB)"
 stop
-check_log "$LOG" --secret "$TOKEN"
+check_log "$LOG" --secret="$TOKEN" --secret="$KEY"
 
 finish

@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TOKEN "serve-range-read-token-42"
-#define AUTH "Authorization: Bearer " TOKEN
 #define SEED_DONE 2
 #define SEED_LIVE 3
 
@@ -60,7 +58,7 @@ static void finished_log(bool private)
         {"bytes=0-1, 500-", 200, NULL, 0, 1000},
     };
     struct hs_server s;
-    struct hs_serve_opts o = {.read_token = TOKEN};
+    struct hs_serve_opts o = {.keys = true};
     char path[300];
     uint64_t off = 0;
     long st;
@@ -82,7 +80,7 @@ static void finished_log(bool private)
         char what[128], v[64];
         hs_reader_init(&r, &s, path, c->range);
         if (private)
-            hs_reader_add_header(&r, AUTH);
+            hs_reader_add_header(&r, s.auth);
         curl_easy_setopt(r.easy, CURLOPT_TIMEOUT_MS, 10000L);
         r.verify = c->status != 416;
         r.seed = SEED_DONE;
@@ -162,7 +160,7 @@ static void live_log(void)
         "bytes=5000-", "bytes=5000-5099", NULL};
     static const uint64_t starts[NR] = {0, 900, 500, 900, 5000, 5000, 0};
     struct hs_server s;
-    struct hs_serve_opts o = {.read_token = TOKEN};
+    struct hs_serve_opts o = {.keys = true};
     struct hs_reader r[NR];
     struct hs_reader *all[NR];
     CURLM *m = curl_multi_init();

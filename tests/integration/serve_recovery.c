@@ -26,9 +26,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define TOKEN "serve-recovery-read-token-9c1e"
-#define AUTH "Authorization: Bearer " TOKEN
-
 struct done_stream {
     const char *name;
     uint64_t seed, len;
@@ -48,7 +45,7 @@ static char listing_before[65536];
 
 static void get_listing(const struct hs_server *s, char *buf, size_t cap)
 {
-    const char *hdrs[] = {AUTH, NULL};
+    const char *hdrs[] = {s->auth, NULL};
     struct hs_resp r;
     hs_request(s, true, "GET", "/v1/logs?prefix=&limit=1000", hdrs, NULL, 0,
                10000, &r);
@@ -80,7 +77,7 @@ static void check_done(const struct hs_server *s, const char *when)
     get_listing(s, listing, sizeof(listing));
     for (size_t i = 0; i < NDONE; i++) {
         const struct done_stream *d = &done[i];
-        const char *auth = d->private ? AUTH : NULL;
+        const char *auth = d->private ? s->auth : NULL;
         char what[256], state[32], e1[1024], e2[1024];
         uint64_t off = 0;
         long st;
@@ -190,7 +187,7 @@ static void resume_interrupted(const struct hs_server *s, const char *name,
 int main(int argc, char **argv)
 {
     struct hs_server a, b, c;
-    struct hs_serve_opts o = {.read_token = TOKEN};
+    struct hs_serve_opts o = {.keys = true};
     struct hs_writer w;
     uint64_t got = 0;
     long st;

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "http/http_daemon.h"
 
 /* Every setting: its flag, its variable, a good value and a bad one with
  * the words its error message must carry. */
@@ -39,8 +40,22 @@ static const struct setting settings[] = {
      "HOST:PORT with an IPv4 or [IPv6] literal and a port 0-65535"},
     {"tls-cert", "LIVELOG_TLS_CERT", "/c.pem", LONG_PATH, "a path"},
     {"tls-key", "LIVELOG_TLS_KEY", "/k.pem", LONG_PATH, "a path"},
-    {"read-token", "LIVELOG_READ_TOKEN", "s3cret", LONG_SECRET,
-     "a secret of at most 1023 bytes"},
+    {"write-tls-cert", "LIVELOG_WRITE_TLS_CERT", "/wc.pem", LONG_PATH,
+     "a path"},
+    {"write-tls-key", "LIVELOG_WRITE_TLS_KEY", "/wk.pem", LONG_PATH, "a path"},
+    {"tls-priorities", "LIVELOG_TLS_PRIORITIES", "SECURE256", LONG_SECRET,
+     "a string of 1 to 1023 bytes"},
+    {"key-dir", "LIVELOG_KEY_DIR", "/keys", LONG_PATH, "a path"},
+    {"token-leeway", "LIVELOG_TOKEN_LEEWAY", "5", "601", "a whole number from"},
+    {"write-credentials", "LIVELOG_WRITE_CREDENTIALS", "required", "maybe",
+     "none or required"},
+    {"cors-origins", "LIVELOG_CORS_ORIGINS",
+     "https://ui.example.com,http://localhost:3000", "ftp://x",
+     "origins such as"},
+    {"public-url", "LIVELOG_PUBLIC_URL", "https://ll.example:8443/logs",
+     "https://x/?q", "a base URL such as"},
+    {"read-url-ttl", "LIVELOG_READ_URL_TTL", "3600", "59",
+     "a whole number from"},
     {"log-level", "LIVELOG_LOG_LEVEL", "debug", "loud",
      "fatal, error, warning, info, debug or trace"},
     {"log-format", "LIVELOG_LOG_FORMAT", "console", "xml", "json or console"},
@@ -336,7 +351,15 @@ static void assert_defaults(const struct serve_config *c)
     assert_int_equal(c->read_port, 60023);
     assert_string_equal(c->tls_cert, "");
     assert_string_equal(c->tls_key, "");
-    assert_string_equal(c->read_token, "");
+    assert_string_equal(c->write_tls_cert, "");
+    assert_string_equal(c->write_tls_key, "");
+    assert_string_equal(c->tls_priorities, HTTP_DAEMON_TLS_PRIORITIES);
+    assert_string_equal(c->key_dir, "");
+    assert_true(c->token_leeway_s == 30);
+    assert_int_equal(c->write_credentials, 0);
+    assert_string_equal(c->cors_origins, "");
+    assert_string_equal(c->public_url, "");
+    assert_true(c->read_url_ttl_s == 86400);
     assert_int_equal(c->log_level, LOG_INFO);
     assert_int_equal(c->log_format, LOG_FORMAT_JSON);
     assert_int_equal(c->fsync, STORE_FSYNC_INTERVAL);
@@ -361,7 +384,16 @@ static void assert_goods(const struct serve_config *c)
     assert_int_equal(c->read_port, 2);
     assert_string_equal(c->tls_cert, "/c.pem");
     assert_string_equal(c->tls_key, "/k.pem");
-    assert_string_equal(c->read_token, "s3cret");
+    assert_string_equal(c->write_tls_cert, "/wc.pem");
+    assert_string_equal(c->write_tls_key, "/wk.pem");
+    assert_string_equal(c->tls_priorities, "SECURE256");
+    assert_string_equal(c->key_dir, "/keys");
+    assert_true(c->token_leeway_s == 5);
+    assert_int_equal(c->write_credentials, 1);
+    assert_string_equal(c->cors_origins,
+                        "https://ui.example.com,http://localhost:3000");
+    assert_string_equal(c->public_url, "https://ll.example:8443/logs");
+    assert_true(c->read_url_ttl_s == 3600);
     assert_int_equal(c->log_level, LOG_DEBUG);
     assert_int_equal(c->log_format, LOG_FORMAT_CONSOLE);
     assert_int_equal(c->fsync, STORE_FSYNC_ALWAYS);
@@ -478,10 +510,10 @@ static void test_flags(void **state)
     expect_ok(&cfg, ARGS("--writer-wait=1", "--writer-wait", "2"));
     assert_true(cfg.writer_wait_s == 2);
     /* a value may hold '=' and may look like a flag */
-    expect_ok(&cfg, ARGS("--read-token=a=b"));
-    assert_string_equal(cfg.read_token, "a=b");
-    expect_ok(&cfg, ARGS("--read-token", "--fsync"));
-    assert_string_equal(cfg.read_token, "--fsync");
+    expect_ok(&cfg, ARGS("--tls-priorities=a=b"));
+    assert_string_equal(cfg.tls_priorities, "a=b");
+    expect_ok(&cfg, ARGS("--tls-priorities", "--fsync"));
+    assert_string_equal(cfg.tls_priorities, "--fsync");
     /* limits of the ranges, inclusive */
     expect_ok(&cfg, ARGS("--fsync-interval=1", "--writer-wait=86400",
                          "--max-connections=1000000", "--read-timeout=0",
@@ -500,10 +532,10 @@ static void test_flags(void **state)
     assert_true(cfg.max_stream_bytes == 1);
     assert_int_equal(cfg.fsync, STORE_FSYNC_NEVER);
     assert_int_equal(cfg.log_level, LOG_TRACE);
-    /* a secret of 1023 bytes fits */
+    /* a string of 1023 bytes fits */
     long_secret[1023] = '\0';
-    expect_ok(&cfg, ARGS("--read-token", long_secret));
-    assert_int_equal(strlen(cfg.read_token), 1023);
+    expect_ok(&cfg, ARGS("--tls-priorities", long_secret));
+    assert_int_equal(strlen(cfg.tls_priorities), 1023);
     long_secret[1023] = 's';
 }
 
@@ -529,6 +561,14 @@ static void test_flags_win(void **state)
         "",
         "",
         "",
+        "",
+        HTTP_DAEMON_TLS_PRIORITIES,
+        "",
+        "30",
+        "none",
+        "",
+        "",
+        "86400",
         "info",
         "json",
         "interval",
@@ -547,7 +587,7 @@ static void test_flags_win(void **state)
         assert_int_equal(setenv(settings[i].env, settings[i].good, 1), 0);
     {
         char *argv[NSETTINGS + 2];
-        char flag[128];
+        char flag[256];
         char err[256] = "";
 
         argv[0] = strdup("serve");
@@ -587,7 +627,8 @@ static void test_bad_values(void **state)
          * secret (where it means "none") */
         snprintf(eqflag, sizeof eqflag, "--%s=", s->flag);
         if (strcmp(s->wants, "a path") != 0 &&
-            strcmp(s->flag, "read-token") != 0)
+            strcmp(s->flag, "cors-origins") != 0 &&
+            strcmp(s->flag, "public-url") != 0)
             expect_error(ARGS(eqflag), want, s->wants);
         /* the same value from the environment names the variable */
         clear_env();
@@ -637,9 +678,9 @@ static void test_arg_errors(void **state)
     assert_null(strstr(err, "hunter2"));
     /* nor does a secret that is too long */
     memset(err, 0, sizeof err);
-    assert_int_equal(
-        run(&cfg, err, sizeof err, stdout, ARGS("--read-token", long_secret)),
-        -EINVAL);
+    assert_int_equal(run(&cfg, err, sizeof err, stdout,
+                         ARGS("--tls-priorities", long_secret)),
+                     -EINVAL);
     assert_null(strstr(err, "sssssssss"));
 
     /* not a flag */
@@ -709,7 +750,7 @@ static void test_help(void **state)
     char needle[64];
 
     (void)state;
-    assert_int_equal(setenv("LIVELOG_READ_TOKEN", "hunter2", 1), 0);
+    assert_int_equal(setenv("LIVELOG_TLS_PRIORITIES", "hunter2", 1), 0);
     char *text = help_text(ARGS("--help"));
     assert_non_null(strstr(text, "Usage: livelog serve"));
     for (size_t i = 0; i < NSETTINGS; i++) {
@@ -754,6 +795,52 @@ static void test_help(void **state)
     free(text);
 }
 
+/* The rules that tie settings together (docs/SECURITY.md). */
+static void test_security_rules(void **state)
+{
+    struct serve_config cfg;
+
+    (void)state;
+    /* writes from the network need credentials and TLS */
+    expect_error(ARGS("--write-addr=0.0.0.0:1"), "not a loopback address",
+                 "--write-credentials=required");
+    expect_error(ARGS("--write-addr=10.0.0.1:1", "--key-dir=/k",
+                      "--write-credentials=required"),
+                 "not a loopback address", "--write-tls-cert");
+    expect_error(ARGS("--write-addr=[::]:1", "--write-tls-cert=/c",
+                      "--write-tls-key=/k"),
+                 "not a loopback address", NULL);
+    expect_ok(&cfg, ARGS("--write-addr=0.0.0.0:1", "--key-dir=/k",
+                         "--write-credentials=required", "--write-tls-cert=/c",
+                         "--write-tls-key=/k"));
+    /* loopback in all its forms needs nothing */
+    expect_ok(&cfg, ARGS("--write-addr=127.0.0.2:1"));
+    expect_ok(&cfg, ARGS("--write-addr=[::1]:1"));
+    /* credentials need keys; certificates need keys */
+    expect_error(ARGS("--write-credentials=required"), "needs --key-dir", NULL);
+    expect_error(ARGS("--write-tls-cert=/c"),
+                 "--write-tls-cert and --write-tls-key go together", NULL);
+    /* origins: scheme, host, optional port, nothing more */
+    assert_int_equal(config_check_origins("https://a.b"), 0);
+    assert_int_equal(config_check_origins("http://[::1]:8080,https://x-y.z"),
+                     0);
+    assert_int_equal(config_check_origins(""), 0);
+    assert_int_equal(config_check_origins("https://a.b/"), -EINVAL);
+    assert_int_equal(config_check_origins("https://a.b,"), -EINVAL);
+    assert_int_equal(config_check_origins("https://a.b:0"), -EINVAL);
+    assert_int_equal(config_check_origins("https://a.b:65536"), -EINVAL);
+    assert_int_equal(config_check_origins("*"), -EINVAL);
+    assert_int_equal(config_check_origins("https://"), -EINVAL);
+    assert_int_equal(config_check_origins("https://[::1"), -EINVAL);
+    assert_int_equal(config_check_origins("javascript:alert(1)"), -EINVAL);
+    assert_true(config_is_loopback("127.0.0.1"));
+    assert_true(config_is_loopback("127.255.0.9"));
+    assert_true(config_is_loopback("::1"));
+    assert_false(config_is_loopback("0.0.0.0"));
+    assert_false(config_is_loopback("::"));
+    assert_false(config_is_loopback("128.0.0.1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -767,6 +854,7 @@ int main(void)
         cmocka_unit_test_setup(test_arg_errors, test_setup),
         cmocka_unit_test_setup(test_tls_pair, test_setup),
         cmocka_unit_test_setup(test_help, test_setup),
+        cmocka_unit_test_setup(test_security_rules, test_setup),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
