@@ -20,6 +20,7 @@ enum opt_type {
     OPT_ORIGINS,
     OPT_URL,
     OPT_WRITE_CREDENTIALS,
+    OPT_ON_OFF,
     OPT_LEVEL,
     OPT_FORMAT,
     OPT_FSYNC,
@@ -99,6 +100,9 @@ static const struct opt opts[] = {
      "bytes of all streams (507 beyond); 0: only the disk"},
     {"retention", "LIVELOG_RETENTION", "604800", OPT_UINT, NUM(retention_s), 0,
      UINT64_MAX / 1000, "s completed streams are kept; 0: forever"},
+    {"task-log-severity", "LIVELOG_TASK_LOG_SEVERITY", "on", OPT_ON_OFF,
+     NUM(task_log_severity), 0, 0,
+     "on or off: classify task-log lines (GET /v1/logs/NAME/stats)"},
     {"max-connections", "LIVELOG_MAX_CONNECTIONS", "32768", OPT_UINT,
      NUM(max_connections), 16, 1000000, "read listener connections"},
     {"read-timeout", "LIVELOG_READ_TIMEOUT", "60", OPT_UINT,
@@ -279,6 +283,14 @@ static int apply(struct serve_config *cfg, const struct opt *o, const char *v)
         if (v[0] != '\0' && check_public_url(v) != 0)
             return -EINVAL;
         return set_string(cfg, o, v);
+    case OPT_ON_OFF:
+        if (strcmp(v, "on") == 0)
+            *(uint64_t *)((char *)cfg + o->offset) = 1;
+        else if (strcmp(v, "off") == 0)
+            *(uint64_t *)((char *)cfg + o->offset) = 0;
+        else
+            return -EINVAL;
+        return 0;
     case OPT_WRITE_CREDENTIALS:
         if (strcmp(v, "none") == 0)
             cfg->write_credentials = 0;
@@ -347,6 +359,8 @@ static const char *what_it_takes(const struct opt *o)
         return "a base URL such as https://livelog.example.com:60023";
     case OPT_WRITE_CREDENTIALS:
         return "none or required";
+    case OPT_ON_OFF:
+        return "on or off";
     case OPT_ADDR_WRITE:
     case OPT_ADDR_READ:
         return "HOST:PORT with an IPv4 or [IPv6] literal and a port 0-65535";

@@ -43,6 +43,7 @@ struct serve_config {
     uint64_t max_total_bytes;
     int over_limit_keep_tail; /* --over-limit: 0 reject, 1 keep-tail */
     uint64_t retention_s;
+    uint64_t task_log_severity; /* 1: classify lines (stats route)    */
     uint64_t max_connections;
     uint64_t read_timeout_s;
 };

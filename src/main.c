@@ -1,10 +1,12 @@
 /* main: the `livelog` binary. Picks the verb: no verb (or only flags) is
  * the Taskcluster drop-in; `serve`, `put` and `tail` are the service and
- * its clients; `token` mints credentials for private logs. Exit codes are
+ * its clients; `token` mints credentials for private logs; `stats`
+ * prints a server's log statistics. Exit codes are
  * documented in docs/OPERATIONS.md. */
 #include <string.h>
 
 #include "client/client_put.h"
+#include "client/client_stats.h"
 #include "client/client_tail.h"
 #include "dropin.h"
 #include "serve.h"
@@ -20,5 +22,7 @@ int main(int argc, char **argv)
         return client_tail_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "token") == 0)
         return token_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "stats") == 0)
+        return client_stats_main(argc - 1, argv + 1);
     return dropin_main(argc, argv);
 }

@@ -15,6 +15,8 @@ static void stop_signals(sigset_t *set)
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+    sigaddset(set, SIGUSR2);
 }
 
 void process_setup(void)
@@ -33,6 +35,18 @@ void process_setup(void)
                     LF_I64("errno", errno));
 }
 
+enum log_level process_step_log_level(int step, const char *how)
+{
+    enum log_level from = log_get_level();
+    int to = (int)from + step;
+    if (to < (int)LOG_ERROR)
+        to = LOG_ERROR; /* fatal records are always written */
+    if (to > (int)LOG_TRACE)
+        to = LOG_TRACE;
+    log_change_level((enum log_level)to, how);
+    return (enum log_level)to;
+}
+
 int process_wait_for_stop(void (*on_reload)(void *cls), void *cls)
 {
     sigset_t set;
@@ -41,6 +55,10 @@ int process_wait_for_stop(void (*on_reload)(void *cls), void *cls)
         int sig = 0;
         if (sigwait(&set, &sig) != 0)
             continue;
+        if (sig == SIGUSR1 || sig == SIGUSR2) {
+            process_step_log_level(sig == SIGUSR1 ? 1 : -1, "signal");
+            continue;
+        }
         if (sig != SIGHUP)
             return sig;
         log_info(LOGC_MAIN, "SIGHUP: reloading keys and certificates");

@@ -18,8 +18,10 @@
 #include "http/http_read.h"
 #include "http/http_v1.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "process.h"
 #include "stream/stream_registry.h"
+#include "stream/stream_severity.h"
 #include "stream/stream_waker.h"
 
 #define PROBE_INTERVAL_S 30
@@ -85,6 +87,23 @@ static void syncer_stop(void)
     pthread_join(syncer.thread, NULL);
     stream_registry_sync_all(syncer.registry); /* a last round */
     syncer.running = false;
+}
+
+/* /metrics: the registry's census, and the followers connected. */
+static void census_probe(void *cls, struct metrics_census *ret)
+{
+    struct stream_registry_census c;
+    stream_registry_census(cls, &c);
+    for (int i = 0; i < 4; i++) /* the order of enum store_state */
+        ret->streams[i] = c.by_state[i];
+    ret->writers = c.writers;
+    ret->readers_suspended = c.parked;
+}
+
+static uint64_t followers_probe(void *cls)
+{
+    (void)cls;
+    return http_read_followers();
 }
 
 /* What SIGHUP and POST /v1/reload reload. */
@@ -201,12 +220,18 @@ int serve_main(int argc, char **argv)
                   LF_I64("errno", -rc));
         return SERVE_EXIT_RUNTIME;
     }
+    if (cfg.task_log_severity && stream_severity_start() != 0) {
+        log_fatal(LOGC_MAIN, "cannot start the severity worker thread");
+        exit_code = SERVE_EXIT_RUNTIME;
+        goto out;
+    }
     const struct stream_registry_limits limits = {
         .max_streams = cfg.max_streams,
         .max_stream_bytes = cfg.max_stream_bytes,
         .max_total_bytes = cfg.max_total_bytes,
         .retention_ms = cfg.retention_s * 1000,
         .keep_tail = cfg.over_limit_keep_tail != 0,
+        .severity = cfg.task_log_severity != 0,
     };
     rc = stream_registry_open(cfg.data_dir, &limits, &reg);
     if (rc != 0) {
@@ -223,6 +248,9 @@ int serve_main(int argc, char **argv)
         exit_code = SERVE_EXIT_RUNTIME;
         goto out;
     }
+    metrics_init(LIVELOG_VERSION, core_clock_real_ns());
+    metrics_set_census_probe(census_probe, reg);
+    metrics_set_probe(METRICS_READERS_CONNECTED, followers_probe, NULL);
     if (cfg.key_dir[0] != '\0') {
         rc = auth_keyring_open(cfg.key_dir, &reloadable.keys);
         if (rc != 0) {
@@ -268,7 +296,9 @@ out:
         stream_registry_close_all(reg);
     http_daemon_stop(wd);
     http_daemon_stop(rd);
+    metrics_set_census_probe(NULL, NULL);
     syncer_stop();
+    stream_severity_stop();
     stream_registry_free(reg);
     auth_keyring_free(reloadable.keys);
     stream_waker_stop();

@@ -527,3 +527,19 @@ void client_http_vsay(const char *verb, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }
+
+int client_http_bearer(const char *token, char **ret)
+{
+    static const char prefix[] = "Authorization: Bearer ";
+    size_t len = strlen(token);
+
+    if (strpbrk(token, "\r\n") != NULL)
+        return -EINVAL;
+    char *h = malloc(sizeof(prefix) + len);
+    if (h == NULL)
+        return -ENOMEM;
+    memcpy(h, prefix, sizeof(prefix) - 1);
+    memcpy(h + sizeof(prefix) - 1, token, len + 1);
+    *ret = h;
+    return 0;
+}

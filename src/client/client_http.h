@@ -100,6 +100,11 @@ int client_http_split_header(const char *s, size_t len, const char **ret_name,
 int client_http_encode_name(const char *name, size_t len, char *out, size_t cap,
                             size_t *ret_len);
 
+/* "Authorization: Bearer TOKEN" in a new string (*ret, the caller frees
+ * it). Returns 0, -EINVAL for a token with CR or LF (it would break the
+ * header), -ENOMEM. */
+int client_http_bearer(const char *token, char **ret);
+
 /* Base64 (RFC 4648 section 4, with padding) of in[0..len) into out,
  * NUL-terminated. Returns 0 with *ret_len the text length, -ENOSPC when
  * cap < 4 * ceil(len / 3) + 1. */

@@ -486,23 +486,6 @@ static int parse_args(int argc, char **argv, struct tail *t,
     return -1;
 }
 
-/* Builds the Authorization header from the token. Returns 0, -EINVAL for
- * a token that would break the header, -ENOMEM. */
-static int make_auth(struct tail *t, const char *token)
-{
-    static const char prefix[] = "Authorization: Bearer ";
-    size_t len = strlen(token);
-
-    if (strpbrk(token, "\r\n") != NULL)
-        return -EINVAL;
-    t->auth = malloc(sizeof(prefix) + len);
-    if (t->auth == NULL)
-        return -ENOMEM;
-    memcpy(t->auth, prefix, sizeof(prefix) - 1);
-    memcpy(t->auth + sizeof(prefix) - 1, token, len + 1);
-    return 0;
-}
-
 int client_tail_main(int argc, char **argv)
 {
     struct tail *t = calloc(1, sizeof(*t));
@@ -520,7 +503,7 @@ int client_tail_main(int argc, char **argv)
     if (token == NULL)
         token = getenv("LIVELOG_TOKEN");
     if (token != NULL && token[0] != '\0') {
-        rc = make_auth(t, token);
+        rc = client_http_bearer(token, &t->auth);
         if (rc == -EINVAL) {
             code = usage_error("%s", "the token holds a line break");
             goto out;

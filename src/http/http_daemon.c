@@ -32,6 +32,7 @@
 #include "core/core_clock.h"
 #include "http/http_tls.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 
 struct http_daemon {
     struct MHD_Daemon *mhd;
@@ -76,6 +77,20 @@ static void redact(const char *in, char *out, size_t cap)
 
 /* libmicrohttpd's messages: client misbehaviour and socket trouble are
  * environmental, so WARNING (RFC-0003). */
+/* libmicrohttpd's messages about one client's ordinary behaviour (it
+ * hung up, reset, timed out, failed its TLS handshake): DEBUG, since no
+ * operator acts on them (RFC-0003). Everything else it reports (limits,
+ * threads, sockets of the listener) stays a WARNING. */
+static const char *const routine_mhd[] = {
+    "closed by remote side",
+    "Connection reset",
+    "handshake",
+    "Failed to receive data",
+    "Failed to send data",
+    "has been disconnected",
+    "timed out",
+};
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     struct http_daemon *d = cls;
@@ -83,6 +98,13 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     if (vsnprintf(raw, sizeof(raw), fmt, ap) < 0)
         return;
     redact(raw, msg, sizeof(msg));
+    for (size_t i = 0; i < sizeof(routine_mhd) / sizeof(*routine_mhd); i++) {
+        if (strstr(msg, routine_mhd[i]) != NULL) {
+            log_debug(LOGC_MHD, "libmicrohttpd: a client's connection ended",
+                      LF_STR("listener", d->name), LF_STR("detail", msg));
+            return;
+        }
+    }
     log_warning(LOGC_MHD, "libmicrohttpd reported a problem",
                 LF_STR("listener", d->name), LF_STR("detail", msg));
 }
@@ -137,7 +159,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct http_request *req = *con_cls;
     (void)cls;
-    (void)conn;
     if (req == NULL)
         return;
     if (req->parked_on != NULL) {
@@ -146,10 +167,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (req->on_complete != NULL)
         req->on_complete(req, code);
-    uint64_t us = (core_clock_mono_ns() - req->start_ns) / 1000;
+    uint64_t ns = core_clock_mono_ns() - req->start_ns;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+    unsigned status = ci != NULL ? ci->http_status : 0;
+    metrics_observe_request(strcmp(req->daemon->name, "write") == 0
+                                ? METRICS_LISTENER_WRITE
+                                : METRICS_LISTENER_READ,
+                            req->route, status, ns);
     log_debug(LOGC_HTTP, "request done", LF_STR("listener", req->daemon->name),
               LF_STR("method", req->method), LF_STR("route", req->route),
-              LF_I64("termination", (int64_t)code), LF_U64("duration_us", us),
+              LF_U64("status", status), LF_I64("termination", (int64_t)code),
+              LF_U64("duration_us", ns / 1000),
               LF_U64("bytes_in", req->bytes_in));
     free(req);
     *con_cls = NULL;

@@ -18,6 +18,7 @@
 #include "http/http_range.h"
 #include "http/http_respond.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "stream/stream_waker.h"
 
 /* libmicrohttpd copies chunked bodies through the connection's own
@@ -138,6 +139,7 @@ static ssize_t reader_read(void *cls, uint64_t pos, char *buf, size_t max)
             ssize_t n = store_stream_read(store, off, buf, (size_t)want);
             if (n > 0) {
                 r->sent += (uint64_t)n;
+                metrics_add(METRICS_BYTES_SENT, (uint64_t)n);
                 return n;
             }
             if (n == -ESPIPE) {
@@ -255,7 +257,10 @@ static ssize_t view_read(void *cls, uint64_t pos, char *buf, size_t max)
     uint64_t stop = p < v->head ? v->head : v->len;
     size_t want = stop - off < max ? (size_t)(stop - off) : max;
     ssize_t n = store_stream_read(v->stream->store, off, buf, want);
-    return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n <= 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    metrics_add(METRICS_BYTES_SENT, (uint64_t)n);
+    return n;
 }
 
 static void view_free(void *cls)
@@ -307,6 +312,8 @@ static struct MHD_Response *stored_response(struct stream *s, uint64_t start,
         MHD_create_response_from_fd_at_offset64(end - start, fd, start);
     if (resp == NULL)
         close(fd);
+    else /* sendfile: counted when the answer is made */
+        metrics_add(METRICS_BYTES_SENT, end - start);
     return resp;
 }
 
@@ -468,8 +475,10 @@ static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
         /* The shared answer carries the public CORS header. */
         struct MHD_Response *cached =
             req->cors_origin == NULL ? cached_whole(s, st, len) : NULL;
-        if (cached != NULL)
+        if (cached != NULL) {
+            metrics_add(METRICS_BYTES_SENT, len);
             return MHD_queue_response(req->conn, MHD_HTTP_OK, cached);
+        }
         return answer(req, s, MHD_HTTP_OK, stored_response(s, 0, len), st,
                       NULL);
     }

@@ -321,7 +321,7 @@ int http_tls_reload(struct http_tls *t)
         log_warning(LOGC_HTTP, "tls reload failed",
                     LF_STR("listener", t->listener), LF_STR("path", e.path),
                     LF_STR("reason", e.reason), LF_I64("errno", -rc),
-                    LF_STR("action", "still serving the previous certificate"));
+                    LF_BOOL("previous_kept", true));
         return rc;
     }
     bool changed = !gen_same(g, cur);

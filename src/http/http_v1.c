@@ -19,14 +19,16 @@
 #include "http/http_read.h"
 #include "http/http_respond.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "store/store_name.h"
 #include "stream/stream_mask.h"
+#include "stream/stream_severity.h"
 
 #define PREFIX "/v1/logs/"
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
 #define LIST_MAX 1000
 /* Appends a string literal of JSON text (its length from sizeof). */
-#define RAW(j, lit) core_json_raw((j), (lit), sizeof(lit) - 1)
+#define RAW(j, lit) core_json_raw((j), "" lit, sizeof(lit) - 1)
 /* After a write is refused mid-body, this much more of the body is read
  * and discarded so the refusal can be answered (libmicrohttpd answers
  * only once the body is in); past it the connection is closed and the
@@ -163,14 +165,20 @@ static enum MHD_Result respond_stream(struct http_request *req,
     return http_respond_queue(req->conn, status, resp);
 }
 
-static enum MHD_Result bad_name(struct http_request *req, const char *name)
+static enum MHD_Result bad_name_n(struct http_request *req, const char *name,
+                                  size_t len)
 {
     char msg[256];
-    store_name_check(name, strlen(name), msg, sizeof(msg) - 1);
+    store_name_check(name, len, msg, sizeof(msg) - 1);
     size_t n = strlen(msg);
     msg[n] = '\n';
     msg[n + 1] = '\0';
     return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST, msg);
+}
+
+static enum MHD_Result bad_name(struct http_request *req, const char *name)
+{
+    return bad_name_n(req, name, strlen(name));
 }
 
 /* ---- access ------------------------------------------------------ */
@@ -352,6 +360,7 @@ static void append_data(struct http_request *req, struct v1_req *w,
         }
         stream_registry_account(w->app->registry,
                                 store_stream_length(w->stream->store) - before);
+        metrics_add(METRICS_BYTES_RECEIVED, take);
         req->bytes_in += take;
     }
 }
@@ -662,33 +671,46 @@ static enum MHD_Result do_delete(struct http_v1 *app, struct http_request *req,
     return http_respond_queue(req->conn, MHD_HTTP_NO_CONTENT, resp);
 }
 
-/* POST /v1/reload: keys and certificates, as SIGHUP does. When writes
- * need credentials, so does this (scope livelog:reload). */
+/* The administrative routes: when writes need credentials, so do they,
+ * with their own scope (an audit line either way). Returns true when req
+ * may go on; otherwise false with the refusal queued in *ret. */
+static bool admin_ok(struct http_v1 *app, struct http_request *req,
+                     const char *scope, enum MHD_Result *ret)
+{
+    if (!app->write_credentials)
+        return true;
+    struct auth_decision d;
+    struct auth_jwt *t = auth_policy_token(
+        &app->policy, header(req, MHD_HTTP_HEADER_AUTHORIZATION), now_s(), &d);
+    bool ok = t != NULL && auth_jwt_grants(t, scope, strlen(scope));
+    auth_jwt_free(t);
+    if (t != NULL && !ok)
+        d = (struct auth_decision){AUTH_FORBIDDEN, "scope"};
+    audit("UPDATE", scope, strlen(scope), &d);
+    if (d.outcome == AUTH_GRANTED)
+        return true;
+    char msg[128];
+    snprintf(msg, sizeof(msg), "this needs a token with the scope %s\n", scope);
+    *ret = http_respond_text_hdr(
+        req->conn,
+        d.outcome == AUTH_FORBIDDEN ? MHD_HTTP_FORBIDDEN
+                                    : MHD_HTTP_UNAUTHORIZED,
+        msg, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"livelog\"");
+    return false;
+}
+
+/* POST /v1/reload: keys and certificates, as SIGHUP does (scope
+ * livelog:reload when writes need credentials). */
 static enum MHD_Result do_reload(struct http_v1 *app, struct http_request *req,
                                  const char *method)
 {
+    enum MHD_Result refused;
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
         return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
                                      "reload with POST\n",
                                      MHD_HTTP_HEADER_ALLOW, "POST");
-    if (app->write_credentials) {
-        struct auth_decision d;
-        struct auth_jwt *t = auth_policy_token(
-            &app->policy, header(req, MHD_HTTP_HEADER_AUTHORIZATION), now_s(),
-            &d);
-        bool ok = t != NULL && auth_jwt_grants(t, "livelog:reload", 14);
-        auth_jwt_free(t);
-        if (t != NULL && !ok)
-            d = (struct auth_decision){AUTH_FORBIDDEN, "scope"};
-        audit("UPDATE", "", 0, &d);
-        if (d.outcome != AUTH_GRANTED)
-            return http_respond_text_hdr(
-                req->conn,
-                d.outcome == AUTH_FORBIDDEN ? MHD_HTTP_FORBIDDEN
-                                            : MHD_HTTP_UNAUTHORIZED,
-                "reloading needs a token with the scope livelog:reload\n",
-                MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"livelog\"");
-    }
+    if (!admin_ok(app, req, "livelog:reload", &refused))
+        return refused;
     if (app->reload == NULL)
         return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
                                  "this server has nothing to reload\n");
@@ -699,6 +721,65 @@ static enum MHD_Result do_reload(struct http_v1 *app, struct http_request *req,
                                  "certificates stay in use; see the "
                                  "server's log\n");
     return http_respond_text(req->conn, MHD_HTTP_OK, "reloaded\n");
+}
+
+/* GET /metrics: the Prometheus exposition (scope livelog:metrics when
+ * writes need credentials). On the write listener only: the figures of
+ * every stream, private ones included, are the operator's. */
+static enum MHD_Result do_metrics(struct http_v1 *app, struct http_request *req,
+                                  const char *method)
+{
+    enum MHD_Result refused;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                     "read the metrics with GET\n",
+                                     MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (!admin_ok(app, req, "livelog:metrics", &refused))
+        return refused;
+    char *text = NULL;
+    size_t len = 0;
+    if (metrics_render(&text, &len) != 0)
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            METRICS_CONTENT_TYPE);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return http_respond_queue(req->conn, MHD_HTTP_OK, resp);
+}
+
+/* GET /v1/log-level: the threshold; POST /v1/log-level?level=L sets it
+ * (scope livelog:log-level when writes need credentials), as SIGUSR1 and
+ * SIGUSR2 step it. */
+static enum MHD_Result
+do_log_level(struct http_v1 *app, struct http_request *req, const char *method)
+{
+    char msg[96];
+    enum MHD_Result refused;
+    bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+        return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                     "read the level with GET, set it with "
+                                     "POST ?level=LEVEL\n",
+                                     MHD_HTTP_HEADER_ALLOW, "GET, POST");
+    if (post) {
+        enum log_level to;
+        const char *want = query(req, "level");
+        if (want == NULL || log_level_parse(want, &to) != 0)
+            return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST,
+                                     "level must be fatal, error, warning, "
+                                     "info, debug or trace\n");
+        if (!admin_ok(app, req, "livelog:log-level", &refused))
+            return refused;
+        log_change_level(to, "http");
+    }
+    snprintf(msg, sizeof(msg), "%s\n", log_level_name(log_get_level()));
+    return http_respond_text(req->conn, MHD_HTTP_OK, msg);
 }
 
 static enum MHD_Result do_head_write(struct http_v1 *app,
@@ -737,6 +818,14 @@ enum MHD_Result http_v1_on_write(void *cls, struct http_request *req,
     if (strcmp(url, "/v1/reload") == 0) {
         req->route = "v1-reload";
         return do_reload(app, req, method);
+    }
+    if (strcmp(url, "/metrics") == 0) {
+        req->route = "metrics";
+        return do_metrics(app, req, method);
+    }
+    if (strcmp(url, "/v1/log-level") == 0) {
+        req->route = "v1-log-level";
+        return do_log_level(app, req, method);
     }
     if (strncmp(url, PREFIX, PREFIX_LEN) != 0) {
         req->route = "not-found";
@@ -779,6 +868,25 @@ enum MHD_Result http_v1_on_write(void *cls, struct http_request *req,
 }
 
 /* ---- readers ---------------------------------------------------------- */
+
+/* 200 with a JSON body (buf, malloc'd, is taken over), never cached,
+ * with the request's CORS. */
+static enum MHD_Result respond_json(struct http_request *req, char *buf,
+                                    size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(buf);
+        return MHD_NO;
+    }
+    http_respond_base_headers(resp);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    http_respond_cors(resp, req->cors_origin);
+    return http_respond_queue(req->conn, MHD_HTTP_OK, resp);
+}
 
 struct list_ctx {
     struct core_json j;
@@ -888,18 +996,7 @@ static enum MHD_Result do_list(struct http_v1 *app, struct http_request *req)
                  LF_STR("outcome", "granted"), LF_STR("reason", d.reason),
                  LF_U64("private_shown", c.private_shown));
     auth_jwt_free(token);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(c.j.len, buf, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(buf);
-        return MHD_NO;
-    }
-    http_respond_base_headers(resp);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    http_respond_cors(resp, req->cors_origin);
-    return http_respond_queue(req->conn, MHD_HTTP_OK, resp);
+    return respond_json(req, buf, c.j.len);
 }
 
 /* The lobby: a GET of a name that does not exist yet waits for it. */
@@ -965,6 +1062,94 @@ static enum MHD_Result do_options(struct http_v1 *app, struct http_request *req,
     return http_respond_queue(req->conn, MHD_HTTP_NO_CONTENT, resp);
 }
 
+/* GET /v1/logs/NAME/stats: the severity tally of NAME's lines. */
+static enum MHD_Result do_stats(struct http_v1 *app, struct http_request *req,
+                                const char *name, size_t len)
+{
+    static const char *const keys[SEVERITY_COUNT] = {
+        "none", "trace", "debug", "info", "warning", "error", "fatal"};
+    struct stream *s = stream_registry_get(app->registry, name, len);
+    if (s == NULL)
+        return http_respond_text_cors(req->conn, req->cors_origin,
+                                      MHD_HTTP_NOT_FOUND, "no such log\n", NULL,
+                                      NULL);
+    struct severity_counts c;
+    size_t n = 0, total = 0;
+    struct severity_hit *hits = malloc(SEVERITY_FIRST_MAX * sizeof(*hits));
+    int rc = hits == NULL ? -ENOMEM
+                          : stream_severity_snapshot(
+                                s, &c, hits, SEVERITY_FIRST_MAX, &n, &total);
+    if (rc != 0) {
+        free(hits);
+        stream_unref(s);
+        return http_respond_text_cors(
+            req->conn, req->cors_origin,
+            rc == -ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+            rc == -ENOENT ? "this server does not classify task-log lines "
+                            "(--task-log-severity=off)\n"
+                          : "the log could not be read; see the server's "
+                            "log\n",
+            NULL, NULL);
+    }
+    size_t cap = 512 + STORE_NAME_MAX * 6 + n * 96;
+    char *buf = malloc(cap);
+    if (buf == NULL) {
+        free(hits);
+        stream_unref(s);
+        return MHD_NO;
+    }
+    struct core_json j;
+    core_json_init(&j, buf, cap);
+    RAW(&j, "{\"name\":");
+    core_json_str(&j, name, len, 64);
+    RAW(&j, ",\"state\":\"");
+    const char *st = store_stream_state_name(store_stream_state(s->store));
+    core_json_raw(&j, st, strlen(st));
+    RAW(&j, "\",\"bytes\":");
+    core_json_u64(&j, c.bytes);
+    RAW(&j, ",\"lines\":");
+    core_json_u64(&j, c.lines);
+    if (c.lines_known)
+        RAW(&j, ",\"lines_known\":true");
+    else
+        RAW(&j, ",\"lines_known\":false");
+    RAW(&j, ",\"severity\":{");
+    for (int i = SEVERITY_COUNT - 1; i >= 0; i--) {
+        RAW(&j, "\"");
+        core_json_raw(&j, keys[i], strlen(keys[i]));
+        RAW(&j, "\":");
+        core_json_u64(&j, c.by[i]);
+        if (i > 0)
+            RAW(&j, ",");
+    }
+    RAW(&j, "},\"first\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            RAW(&j, ",");
+        RAW(&j, "{\"severity\":\"");
+        const char *sev = severity_name(hits[i].sev);
+        core_json_raw(&j, sev, strlen(sev));
+        RAW(&j, "\",\"line\":");
+        core_json_u64(&j, hits[i].line);
+        RAW(&j, ",\"offset\":");
+        core_json_u64(&j, hits[i].offset);
+        RAW(&j, "}");
+    }
+    RAW(&j, "],\"first_max\":");
+    core_json_u64(&j, SEVERITY_FIRST_MAX);
+    RAW(&j, ",\"first_complete\":");
+    /* every ERROR/FATAL line is listed */
+    bool all = c.by[SEVERITY_ERROR] + c.by[SEVERITY_FATAL] == total &&
+               c.hits_dropped == 0;
+    if (all)
+        RAW(&j, "true}\n");
+    else
+        RAW(&j, "false}\n");
+    free(hits);
+    stream_unref(s);
+    return respond_json(req, buf, j.len);
+}
+
 enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
                                 const char *url, const char *method,
                                 const char *data, size_t *size)
@@ -1005,6 +1190,11 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
     const char *name = url + PREFIX_LEN;
     size_t len = strlen(name);
     req->route = "v1-read";
+    bool stats = len > 6 && strcmp(name + len - 6, "/stats") == 0;
+    if (stats) {
+        req->route = "v1-stats";
+        len -= 6;
+    }
     if (!get && !head && !options)
         return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
                                      "the read listener takes GET, HEAD "
@@ -1012,7 +1202,7 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
                                      MHD_HTTP_HEADER_ALLOW,
                                      "GET, HEAD, OPTIONS");
     if (store_name_check(name, len, NULL, 0) != 0)
-        return bad_name(req, name);
+        return bad_name_n(req, name, len);
     bool public = store_name_is_public(name, len);
     if (options)
         return do_options(app, req, public);
@@ -1022,6 +1212,8 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
         if (!access_ok(app, req, AUTH_VERB_READ, "VIEW", name, len, &refused))
             return refused;
     }
+    if (stats)
+        return do_stats(app, req, name, len);
     struct stream *lobby = stream_registry_lobby(app->registry);
     uint64_t seen = store_stream_length(lobby->store);
     struct stream *s = stream_registry_get(app->registry, name, len);

@@ -1,6 +1,7 @@
 /* http_write: request bodies into streams (contract in http_write.h). */
 #include "http/http_write.h"
 
+#include "metrics/metrics.h"
 #include "log/log.h"
 #include "stream/stream.h"
 
@@ -22,6 +23,7 @@ int http_write_consume(struct http_request *req, const char *data, size_t *size)
         return rc;
     }
     req->bytes_in += *size;
+    metrics_add(METRICS_BYTES_RECEIVED, *size);
     *size = 0;
     return 0;
 }

@@ -89,6 +89,20 @@ enum log_level log_get_level(void)
                                                 memory_order_relaxed);
 }
 
+void log_change_level(enum log_level to, const char *by)
+{
+    enum log_level from = log_get_level();
+    if (to < from)
+        log_info(LOGC_MAIN, "log level changed",
+                 LF_STR("from", log_level_name(from)),
+                 LF_STR("to", log_level_name(to)), LF_STR("by", by));
+    log_set_level(to);
+    if (to >= from)
+        log_info(LOGC_MAIN, "log level changed",
+                 LF_STR("from", log_level_name(from)),
+                 LF_STR("to", log_level_name(to)), LF_STR("by", by));
+}
+
 bool log_enabled(enum log_level level)
 {
     if ((int)level < 0 || level >= LOG_LEVEL_COUNT)

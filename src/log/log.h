@@ -84,6 +84,10 @@ void log_init(int fd, enum log_level threshold, enum log_format format);
 void log_set_level(enum log_level threshold);
 enum log_level log_get_level(void);
 
+/* log_set_level at run time, said at INFO ("log level changed", from,
+ * to, by) by whichever of the two levels writes INFO. Any thread. */
+void log_change_level(enum log_level to, const char *by);
+
 /* True when records at `level` are written. Cheap: one relaxed load. */
 bool log_enabled(enum log_level level);
 

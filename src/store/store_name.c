@@ -49,6 +49,11 @@ int store_name_check(const char *name, size_t len, char *ret_msg, size_t cap)
             (seg_len == 2 && seg[0] == '.' && seg[1] == '.'))
             return refuse(ret_msg, cap,
                           "'.' and '..' segments are not allowed");
+        if (i == len && seg_len == 5 && memcmp(seg, "stats", 5) == 0)
+            return refuse(ret_msg, cap,
+                          "the last segment may not be 'stats' "
+                          "(/v1/logs/NAME/stats is the severity summary of "
+                          "NAME)");
         seg_start = i + 1;
     }
     return 0;

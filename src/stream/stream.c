@@ -10,6 +10,7 @@
 #include "core/core_clock.h"
 #include "log/log.h"
 #include "stream/stream_mask.h"
+#include "stream/stream_severity.h"
 #include "stream/stream_waker.h"
 
 /* Spacing of wake rounds per parked waiter, and its cap (stream.h). */
@@ -23,6 +24,11 @@ int stream_create(struct store_stream *store, bool resumable,
     if (s == NULL)
         return -ENOMEM;
     if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        free(s);
+        return -ENOMEM;
+    }
+    if (pthread_mutex_init(&s->tally_lock, NULL) != 0) {
+        pthread_mutex_destroy(&s->lock);
         free(s);
         return -ENOMEM;
     }
@@ -72,7 +78,9 @@ void stream_free(struct stream *s)
     if (cache != NULL && s->read_cache_free != NULL)
         s->read_cache_free(cache);
     stream_mask_free(atomic_load(&s->mask));
+    stream_severity_free(s);
     store_stream_free(s->store);
+    pthread_mutex_destroy(&s->tally_lock);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -155,6 +163,7 @@ int stream_append(struct stream *s, const void *buf, size_t len)
     int rc = store_stream_append(s->store, buf, len);
     if (rc != 0)
         return rc;
+    stream_severity_notify(s);
     notify_commit(s);
     return 0;
 }
@@ -174,6 +183,8 @@ void stream_set_state(struct stream *s, enum store_state st)
         log_warning(LOGC_STORE, "writing the stream's metadata failed",
                     LF_STR("state", store_stream_state_name(st)),
                     LF_I64("errno", -rc));
+    if (st == STORE_COMPLETE)
+        stream_severity_notify(s); /* the tally completes the last line */
     stream_wake_all(s);
 }
 

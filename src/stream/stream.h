@@ -33,6 +33,7 @@
 #include "store/store_stream.h"
 
 struct stream_waiter;
+struct severity_tally;
 struct stream_mask;
 
 /* Called under the stream's lock when a waiter parks (the HTTP layer
@@ -75,6 +76,13 @@ struct stream {
      * writer only, except the writer offset it holds. Freed with the
      * stream (the secrets are zeroed). */
     _Atomic(struct stream_mask *) mask;
+    /* The severity tally of the stored lines (stream_severity.h): kept
+     * or not, queued for the severity worker, and the lock that orders
+     * the worker's and the stats route's reads. */
+    struct severity_tally *tally;
+    atomic_bool tally_on;
+    atomic_bool tally_queued;
+    pthread_mutex_t tally_lock;
 };
 
 /* Takes ownership of `store`. The new stream holds one reference (the

@@ -19,6 +19,7 @@
 #include "log/log.h"
 #include "store/store_name.h"
 #include "stream/stream_mask.h"
+#include "stream/stream_severity.h"
 #include "stream/stream_waker.h"
 
 #define INITIAL_BUCKETS 1024
@@ -159,6 +160,10 @@ static int add_recovered(struct stream_registry *r, const char *dir,
     if (rc != 0) {
         stream_unref(s);
         return rc;
+    }
+    if (r->limits.severity && stream_severity_enable(s, true) != 0) {
+        stream_unref(s);
+        return -ENOMEM;
     }
     size_t len = 0;
     const char *name = store_stream_name(store, &len);
@@ -397,6 +402,13 @@ int stream_registry_create(struct stream_registry *r, const char *name,
             store_stream_free(store);
         }
     }
+    if (rc == 0 && r->limits.severity) {
+        rc = stream_severity_enable(s, false);
+        if (rc != 0) {
+            store_stream_remove(s->store);
+            stream_unref(s);
+        }
+    }
     if (rc != 0)
         goto out;
     insert(r, s);
@@ -518,6 +530,26 @@ uint64_t stream_registry_count(struct stream_registry *r)
     uint64_t n = r->count;
     pthread_rwlock_unlock(&r->lock);
     return n;
+}
+
+void stream_registry_census(struct stream_registry *r,
+                            struct stream_registry_census *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    pthread_rwlock_rdlock(&r->lock);
+    for (size_t b = 0; b < r->nbuckets; b++) {
+        for (struct stream *s = r->buckets[b]; s != NULL; s = s->hash_next) {
+            enum store_state st = store_stream_state(s->store);
+            if ((unsigned)st < 4)
+                ret->by_state[st]++;
+            if (stream_has_writer(s))
+                ret->writers++;
+            pthread_mutex_lock(&s->lock);
+            ret->parked += s->parked;
+            pthread_mutex_unlock(&s->lock);
+        }
+    }
+    pthread_rwlock_unlock(&r->lock);
 }
 
 uint64_t stream_registry_bytes(struct stream_registry *r)

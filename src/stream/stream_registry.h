@@ -24,6 +24,7 @@ struct stream_registry_limits {
     uint64_t retention_ms;     /* 0: keep completed streams forever    */
     bool keep_tail; /* over max_stream_bytes: keep head and tail, elide
                        the middle (instead of refusing with 413)      */
+    bool severity;  /* keep each stream's severity tally (stats route) */
 };
 
 struct stream_registry;
@@ -82,6 +83,17 @@ int stream_registry_list(struct stream_registry *r, const char *prefix,
  * holds it, its descriptors are closed (by the janitor, within a second),
  * so that thousands of finished streams do not hold descriptors. */
 void stream_registry_writer_done(struct stream_registry *r, struct stream *s);
+
+/* What /metrics reports of the streams: how many in each state
+ * (indexed by enum store_state), with a writer, and followers parked
+ * (suspended) on them. One pass under the registry's read lock. */
+struct stream_registry_census {
+    uint64_t by_state[4];
+    uint64_t writers;
+    uint64_t parked;
+};
+void stream_registry_census(struct stream_registry *r,
+                            struct stream_registry_census *ret);
 
 /* Streams held, and bytes in all of them. */
 uint64_t stream_registry_count(struct stream_registry *r);

@@ -73,6 +73,8 @@ static const struct setting settings[] = {
      "reject or keep-tail"},
     {"retention", "LIVELOG_RETENTION", "0", "18446744073709552",
      "a whole number from"},
+    {"task-log-severity", "LIVELOG_TASK_LOG_SEVERITY", "off", "yes",
+     "on or off"},
     {"max-connections", "LIVELOG_MAX_CONNECTIONS", "16", "15",
      "a whole number from"},
     {"read-timeout", "LIVELOG_READ_TIMEOUT", "1", "1h", "a whole number from"},
@@ -370,6 +372,7 @@ static void assert_defaults(const struct serve_config *c)
     assert_true(c->max_total_bytes == 0);
     assert_int_equal(c->over_limit_keep_tail, 0);
     assert_true(c->retention_s == 604800);
+    assert_true(c->task_log_severity == 1);
     assert_true(c->max_connections == 32768);
     assert_true(c->read_timeout_s == 60);
 }
@@ -404,6 +407,7 @@ static void assert_goods(const struct serve_config *c)
     assert_true(c->max_total_bytes == UINT64_C(1) << 40);
     assert_int_equal(c->over_limit_keep_tail, 1);
     assert_true(c->retention_s == 0);
+    assert_true(c->task_log_severity == 0);
     assert_true(c->max_connections == 16);
     assert_true(c->read_timeout_s == 1);
 }
@@ -579,6 +583,7 @@ static void test_flags_win(void **state)
         "0",
         "reject",
         "604800",
+        "on",
         "32768",
         "60",
     };

@@ -20,6 +20,9 @@
 #define MSG_SEGMENT                                                            \
     "invalid log name: empty segment (leading, trailing or doubled '/')"
 #define MSG_DOTS "invalid log name: '.' and '..' segments are not allowed"
+#define MSG_STATS                                                              \
+    "invalid log name: the last segment may not be 'stats' "                   \
+    "(/v1/logs/NAME/stats is the severity summary of NAME)"
 #define MSG_BYTE_TAIL " is not allowed (use A-Z a-z 0-9 . _ ~ - and /)"
 
 static int check(const char *s, char *msg, size_t cap)
@@ -137,6 +140,21 @@ static void test_dot_segments(void **state)
     expect_refused("a/./b", MSG_DOTS);
     expect_refused("a/../b", MSG_DOTS);
     expect_refused("a/b/../../../etc/passwd", MSG_DOTS);
+}
+
+/* The last segment may not be "stats": /v1/logs/NAME/stats is NAME's
+ * severity summary. Elsewhere, and as part of a segment, it is fine. */
+static void test_stats_segment(void **state)
+{
+    (void)state;
+    expect_refused("stats", MSG_STATS);
+    expect_refused("a/stats", MSG_STATS);
+    expect_refused("task/1/public/logs/stats", MSG_STATS);
+    assert_int_equal(check("stats/a", NULL, 0), 0);
+    assert_int_equal(check("a/stats/b", NULL, 0), 0);
+    assert_int_equal(check("a/stats.log", NULL, 0), 0);
+    assert_int_equal(check("a/Stats", NULL, 0), 0);
+    assert_int_equal(check("a/xstats", NULL, 0), 0);
 }
 
 /* Every byte value at the start, in the middle and at the end of a name,
@@ -301,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_length_limit),
         cmocka_unit_test(test_empty_segments),
         cmocka_unit_test(test_dot_segments),
+        cmocka_unit_test(test_stats_segment),
         cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_byte_messages),
         cmocka_unit_test(test_message_truncated),
