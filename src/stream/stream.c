@@ -163,7 +163,7 @@ int stream_append(struct stream *s, const void *buf, size_t len)
     int rc = store_stream_append(s->store, buf, len);
     if (rc != 0)
         return rc;
-    stream_severity_notify(s);
+    stream_severity_notify(s, len);
     notify_commit(s);
     return 0;
 }
@@ -184,7 +184,7 @@ void stream_set_state(struct stream *s, enum store_state st)
                     LF_STR("state", store_stream_state_name(st)),
                     LF_I64("errno", -rc));
     if (st == STORE_COMPLETE)
-        stream_severity_notify(s); /* the tally completes the last line */
+        stream_severity_notify(s, 0); /* the tally ends the last line */
     stream_wake_all(s);
 }
 

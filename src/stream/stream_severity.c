@@ -9,10 +9,18 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/core_clock.h"
 #include "log/log.h"
 
 #define CHUNK (256 * 1024) /* bytes read and classified at a time */
+/* While all writers together append faster than this, the worker waits
+ * (in steps of BUSY_WAIT_MS) so that classifying takes nothing from a
+ * burst of ingest; it catches up when the burst ends, and a snapshot
+ * never waits for it. Ordinary CI output (KB/s per task) is far below. */
+#define BUSY_BYTES_PER_S (64u * 1024 * 1024)
+#define BUSY_WAIT_MS 50
 
 /* The worker: a queue of streams with unclassified bytes, each holding a
  * reference and queued at most once (s->tally_queued). */
@@ -23,9 +31,9 @@ static struct {
     struct stream **queue;
     size_t head, count, cap;
     bool running, stop;
-    char *buf; /* CHUNK bytes, the worker's only */
-} worker = {.lock = PTHREAD_MUTEX_INITIALIZER,
-            .cond = PTHREAD_COND_INITIALIZER};
+    char *buf;                 /* CHUNK bytes, the worker's only */
+    _Atomic uint64_t appended; /* bytes appended to tallied streams */
+} worker = {.lock = PTHREAD_MUTEX_INITIALIZER}; /* cond: in start */
 
 int stream_severity_enable(struct stream *s, bool recovered)
 {
@@ -106,12 +114,39 @@ static void enqueue(struct stream *s)
     pthread_mutex_unlock(&worker.lock);
 }
 
-void stream_severity_notify(struct stream *s)
+void stream_severity_notify(struct stream *s, size_t len)
 {
     if (!atomic_load_explicit(&s->tally_on, memory_order_relaxed))
         return;
+    atomic_fetch_add_explicit(&worker.appended, len, memory_order_relaxed);
     if (!atomic_exchange(&s->tally_queued, true))
         enqueue(s);
+}
+
+/* With worker.lock held: waits while the writers append faster than
+ * BUSY_BYTES_PER_S (or until asked to stop). */
+static void wait_for_a_lull(void)
+{
+    for (;;) {
+        uint64_t before =
+            atomic_load_explicit(&worker.appended, memory_order_relaxed);
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t ns = (uint64_t)ts.tv_nsec + BUSY_WAIT_MS * CORE_NS_PER_MS;
+        ts.tv_sec += (time_t)(ns / CORE_NS_PER_S);
+        ts.tv_nsec = (long)(ns % CORE_NS_PER_S);
+        while (!worker.stop &&
+               pthread_cond_timedwait(&worker.cond, &worker.lock, &ts) == 0)
+            ; /* a signal of a new stream: keep measuring the window */
+        if (worker.stop)
+            return;
+        uint64_t rate =
+            (atomic_load_explicit(&worker.appended, memory_order_relaxed) -
+             before) *
+            1000 / BUSY_WAIT_MS;
+        if (rate < BUSY_BYTES_PER_S)
+            return;
+    }
 }
 
 static void *worker_main(void *arg)
@@ -125,6 +160,8 @@ static void *worker_main(void *arg)
     for (;;) {
         while (worker.count == 0 && !worker.stop)
             pthread_cond_wait(&worker.cond, &worker.lock);
+        if (!worker.stop)
+            wait_for_a_lull();
         if (worker.stop)
             break;
         struct stream *s = worker.queue[worker.head];
@@ -139,7 +176,7 @@ static void *worker_main(void *arg)
         int rc = catch_up(s, worker.buf, 4 * CHUNK);
         pthread_mutex_unlock(&s->tally_lock);
         if (rc == 1) /* more to do: behind the others in the queue */
-            stream_severity_notify(s);
+            stream_severity_notify(s, 0);
         else if (rc < 0)
             log_debug(LOGC_STREAM, "classifying a stream's lines failed",
                       LF_I64("errno", -rc));
@@ -155,6 +192,11 @@ int stream_severity_start(void)
     worker.buf = malloc(CHUNK);
     if (worker.buf == NULL)
         return -ENOMEM;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* wait_for_a_lull */
+    pthread_cond_init(&worker.cond, &attr);
+    pthread_condattr_destroy(&attr);
     pthread_mutex_lock(&worker.lock);
     worker.stop = false;
     worker.running = true;
@@ -164,6 +206,7 @@ int stream_severity_start(void)
         worker.running = false;
         free(worker.buf);
         worker.buf = NULL;
+        pthread_cond_destroy(&worker.cond);
         return -rc;
     }
     return 0;
@@ -195,6 +238,7 @@ void stream_severity_stop(void)
     pthread_mutex_unlock(&worker.lock);
     free(worker.buf);
     worker.buf = NULL;
+    pthread_cond_destroy(&worker.cond);
 }
 
 int stream_severity_snapshot(struct stream *s, struct severity_counts *ret,
