@@ -21,6 +21,8 @@ enum opt_type {
     OPT_URL,
     OPT_WRITE_CREDENTIALS,
     OPT_ON_OFF,
+    OPT_ARCHIVE_URL,
+    OPT_SECRET,
     OPT_LEVEL,
     OPT_FORMAT,
     OPT_FSYNC,
@@ -103,6 +105,37 @@ static const struct opt opts[] = {
     {"task-log-severity", "LIVELOG_TASK_LOG_SEVERITY", "on", OPT_ON_OFF,
      NUM(task_log_severity), 0, 0,
      "on or off: classify task-log lines (GET /v1/logs/NAME/stats)"},
+    {"archive", "LIVELOG_ARCHIVE", "", OPT_ARCHIVE_URL, STR(archive), 0, 0,
+     "file:///DIR or s3://BUCKET/PREFIX: where completed logs go"},
+    {"archive-endpoint", "LIVELOG_ARCHIVE_ENDPOINT", "", OPT_URL,
+     STR(archive_endpoint), 0, 0,
+     "S3 endpoint (default: AWS's for the region), e.g. http://127.0.0.1:9000"},
+    {"archive-region", "LIVELOG_ARCHIVE_REGION", "us-east-1", OPT_STRING,
+     STR(archive_region), 0, 0, "S3 region (SigV4)"},
+    {"archive-path-style", "LIVELOG_ARCHIVE_PATH_STYLE", "off", OPT_ON_OFF,
+     NUM(archive_path_style), 0, 0,
+     "on: http://host/BUCKET/key (MinIO, Ceph); off: virtual-host style"},
+    {"archive-access-key-id", "LIVELOG_ARCHIVE_ACCESS_KEY_ID", "", OPT_SECRET,
+     STR(archive_access_key), 0, 0,
+     "S3 access key id (else AWS_ACCESS_KEY_ID or --archive-credentials)"},
+    {"archive-secret-access-key", "LIVELOG_ARCHIVE_SECRET_ACCESS_KEY", "",
+     OPT_SECRET, STR(archive_secret_key), 0, 0,
+     "S3 secret key (else AWS_SECRET_ACCESS_KEY or --archive-credentials)"},
+    {"archive-credentials", "LIVELOG_ARCHIVE_CREDENTIALS", "", OPT_PATH,
+     STR(archive_credentials), 0, 0,
+     "file of AWS_ACCESS_KEY_ID=, AWS_SECRET_ACCESS_KEY=, AWS_SESSION_TOKEN= "
+     "lines"},
+    {"archive-part-size", "LIVELOG_ARCHIVE_PART_SIZE", "8M", OPT_SIZE,
+     NUM(archive_part_size), UINT64_C(5) << 20, UINT64_C(5) << 30,
+     "S3 multipart part size (logs above it are uploaded in parts)"},
+    {"archive-workers", "LIVELOG_ARCHIVE_WORKERS", "2", OPT_UINT,
+     NUM(archive_workers), 1, 16, "upload threads"},
+    {"archive-local-retention", "LIVELOG_ARCHIVE_LOCAL_RETENTION", "3600",
+     OPT_UINT, NUM(archive_local_retention_s), 0, UINT64_MAX / 1000,
+     "s an archived log also stays in --data-dir"},
+    {"archive-read-through", "LIVELOG_ARCHIVE_READ_THROUGH", "off", OPT_ON_OFF,
+     NUM(archive_read_through), 0, 0,
+     "on: serve and list logs found only in the archive (other nodes')"},
     {"max-connections", "LIVELOG_MAX_CONNECTIONS", "32768", OPT_UINT,
      NUM(max_connections), 16, 1000000, "read listener connections"},
     {"read-timeout", "LIVELOG_READ_TIMEOUT", "60", OPT_UINT,
@@ -283,6 +316,13 @@ static int apply(struct serve_config *cfg, const struct opt *o, const char *v)
         if (v[0] != '\0' && check_public_url(v) != 0)
             return -EINVAL;
         return set_string(cfg, o, v);
+    case OPT_SECRET:
+        return set_string(cfg, o, v);
+    case OPT_ARCHIVE_URL:
+        if (v[0] != '\0' && strncmp(v, "file:///", 8) != 0 &&
+            (strncmp(v, "s3://", 5) != 0 || v[5] == '\0' || v[5] == '/'))
+            return -EINVAL;
+        return set_string(cfg, o, v);
     case OPT_ON_OFF:
         if (strcmp(v, "on") == 0)
             *(uint64_t *)((char *)cfg + o->offset) = 1;
@@ -361,6 +401,10 @@ static const char *what_it_takes(const struct opt *o)
         return "none or required";
     case OPT_ON_OFF:
         return "on or off";
+    case OPT_ARCHIVE_URL:
+        return "file:///ABSOLUTE/DIR or s3://BUCKET[/PREFIX]";
+    case OPT_SECRET:
+        return "a secret of at most 1023 bytes";
     case OPT_ADDR_WRITE:
     case OPT_ADDR_READ:
         return "HOST:PORT with an IPv4 or [IPv6] literal and a port 0-65535";

@@ -43,7 +43,18 @@ struct serve_config {
     uint64_t max_total_bytes;
     int over_limit_keep_tail; /* --over-limit: 0 reject, 1 keep-tail */
     uint64_t retention_s;
-    uint64_t task_log_severity; /* 1: classify lines (stats route)    */
+    uint64_t task_log_severity;  /* 1: classify lines (stats route)    */
+    char archive[1024];          /* "": no archive                      */
+    char archive_endpoint[1024]; /* "": AWS's                           */
+    char archive_region[1024];
+    uint64_t archive_path_style;   /* 1: path-style addressing            */
+    char archive_access_key[1024]; /* "": AWS_ACCESS_KEY_ID or the file */
+    char archive_secret_key[1024];
+    char archive_credentials[4096];
+    uint64_t archive_part_size;
+    uint64_t archive_workers;
+    uint64_t archive_local_retention_s;
+    uint64_t archive_read_through;
     uint64_t max_connections;
     uint64_t read_timeout_s;
 };

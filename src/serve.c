@@ -5,6 +5,7 @@
 #include "serve.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "process.h"
+#include "archive/archive.h"
+#include "stream/stream_archive.h"
 #include "stream/stream_registry.h"
 #include "stream/stream_severity.h"
 #include "stream/stream_waker.h"
@@ -104,6 +107,80 @@ static uint64_t followers_probe(void *cls)
 {
     (void)cls;
     return http_read_followers();
+}
+
+static uint64_t archive_depth_probe(void *cls)
+{
+    (void)cls;
+    return stream_archive_queue_depth();
+}
+
+/* Reads NAME=VALUE lines (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN) of the --archive-credentials file into the empty
+ * ones of key, secret and token. Returns 0 or a negative errno. */
+static int read_credentials(const char *path, char *key, char *secret,
+                            char *token, size_t cap)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -errno;
+    char line[2048];
+    while (fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *eq = strchr(line, '=');
+        if (eq == NULL || line[0] == '#')
+            continue;
+        *eq = '\0';
+        char *dst = strcmp(line, "AWS_ACCESS_KEY_ID") == 0       ? key
+                    : strcmp(line, "AWS_SECRET_ACCESS_KEY") == 0 ? secret
+                    : strcmp(line, "AWS_SESSION_TOKEN") == 0     ? token
+                                                                 : NULL;
+        if (dst != NULL && dst[0] == '\0')
+            snprintf(dst, cap, "%s", eq + 1);
+    }
+    explicit_bzero(line, sizeof(line));
+    fclose(f);
+    return 0;
+}
+
+/* Opens the archive store of --archive (NULL when there is none).
+ * Credentials: the flags, then AWS_* in the environment, then the file.
+ * Returns 0 or a negative errno (logged FATAL by the caller). */
+static int open_archive(const struct serve_config *cfg, struct archive **ret)
+{
+    static char key[1024], secret[1024], token[1024];
+    *ret = NULL;
+    if (cfg->archive[0] == '\0')
+        return 0;
+    snprintf(key, sizeof(key), "%s", cfg->archive_access_key);
+    snprintf(secret, sizeof(secret), "%s", cfg->archive_secret_key);
+    const char *env_key = getenv("AWS_ACCESS_KEY_ID");
+    const char *env_secret = getenv("AWS_SECRET_ACCESS_KEY");
+    const char *env_token = getenv("AWS_SESSION_TOKEN");
+    if (key[0] == '\0' && env_key != NULL)
+        snprintf(key, sizeof(key), "%s", env_key);
+    if (secret[0] == '\0' && env_secret != NULL)
+        snprintf(secret, sizeof(secret), "%s", env_secret);
+    if (env_token != NULL)
+        snprintf(token, sizeof(token), "%s", env_token);
+    if (cfg->archive_credentials[0] != '\0') {
+        int rc = read_credentials(cfg->archive_credentials, key, secret, token,
+                                  sizeof(key));
+        if (rc != 0)
+            return rc;
+    }
+    const struct archive_options opt = {
+        .endpoint =
+            cfg->archive_endpoint[0] != '\0' ? cfg->archive_endpoint : NULL,
+        .region = cfg->archive_region,
+        .path_style = cfg->archive_path_style != 0,
+        .access_key = key,
+        .secret_key = secret,
+        .session_token = token[0] != '\0' ? token : NULL,
+        .part_size = cfg->archive_part_size,
+        .timeout_s = 60,
+    };
+    return archive_open(cfg->archive, &opt, ret);
 }
 
 /* What SIGHUP and POST /v1/reload reload. */
@@ -214,11 +291,33 @@ int serve_main(int argc, char **argv)
     struct stream_registry *reg = NULL;
     struct http_daemon *wd = NULL, *rd = NULL;
     struct reloadable reloadable = {NULL, NULL, NULL};
+    struct archive *archive = NULL;
     rc = stream_waker_start((uint64_t)PROBE_INTERVAL_S * CORE_NS_PER_S);
     if (rc != 0) {
         log_fatal(LOGC_MAIN, "cannot start the waker thread",
                   LF_I64("errno", -rc));
         return SERVE_EXIT_RUNTIME;
+    }
+    rc = open_archive(&cfg, &archive);
+    if (rc != 0) {
+        log_fatal(LOGC_STORE,
+                  "the archive cannot be used: check --archive, its "
+                  "endpoint and credentials",
+                  LF_STR("error", strerror(-rc)));
+        exit_code = SERVE_EXIT_RUNTIME;
+        goto out;
+    }
+    if (archive != NULL) {
+        const struct stream_archive_config acfg = {
+            .archive = archive,
+            .workers = (unsigned)cfg.archive_workers,
+            .local_retention_ms = cfg.archive_local_retention_s * 1000,
+        };
+        if (stream_archive_start(&acfg) != 0) {
+            log_fatal(LOGC_MAIN, "cannot start the archive threads");
+            exit_code = SERVE_EXIT_RUNTIME;
+            goto out;
+        }
     }
     if (cfg.task_log_severity && stream_severity_start() != 0) {
         log_fatal(LOGC_MAIN, "cannot start the severity worker thread");
@@ -251,6 +350,7 @@ int serve_main(int argc, char **argv)
     metrics_init(LIVELOG_VERSION, core_clock_real_ns());
     metrics_set_census_probe(census_probe, reg);
     metrics_set_probe(METRICS_READERS_CONNECTED, followers_probe, NULL);
+    metrics_set_probe(METRICS_ARCHIVE_QUEUE_DEPTH, archive_depth_probe, NULL);
     if (cfg.key_dir[0] != '\0') {
         rc = auth_keyring_open(cfg.key_dir, &reloadable.keys);
         if (rc != 0) {
@@ -274,6 +374,8 @@ int serve_main(int argc, char **argv)
         .sync_before_ack = cfg.fsync == STORE_FSYNC_ALWAYS,
         .reload = reload_all,
         .reload_cls = &reloadable,
+        .archive = archive,
+        .archive_read_through = cfg.archive_read_through != 0,
     };
     if (start_listeners(&cfg, &app, &wd, &rd) != 0) {
         exit_code = SERVE_EXIT_RUNTIME;
@@ -299,7 +401,9 @@ out:
     metrics_set_census_probe(NULL, NULL);
     syncer_stop();
     stream_severity_stop();
+    stream_archive_stop();
     stream_registry_free(reg);
+    archive_free(archive);
     auth_keyring_free(reloadable.keys);
     stream_waker_stop();
     log_info(LOGC_MAIN, "stopped", LF_I64("exit_code", exit_code));

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/core_clock.h"
+#include "http/http_archive.h"
 #include "http/http_daemon.h"
 #include "http/http_range.h"
 #include "http/http_respond.h"
@@ -347,6 +348,8 @@ void http_read_state_headers(struct MHD_Response *resp, struct stream *s,
     snprintf(len, sizeof(len), "%" PRIu64, offset);
     MHD_add_response_header(resp, "Upload-Offset", len);
     MHD_add_response_header(resp, "Livelog-State", store_stream_state_name(st));
+    if (st == STORE_COMPLETE && store_stream_archived_ms(s->store) != 0)
+        MHD_add_response_header(resp, "Livelog-Archived", "?1");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (store_stream_is_elided(s->store)) {
         char el[64];
@@ -366,7 +369,7 @@ static void add_read_headers(struct MHD_Response *resp, struct stream *s,
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "Transfer-Encoding, Content-Range, "
                             "Accept-Ranges, Livelog-State, Upload-Offset, "
-                            "Livelog-Elided");
+                            "Livelog-Elided, Livelog-Archived");
 }
 
 static enum MHD_Result answer(struct http_request *req, struct stream *s,
@@ -576,6 +579,12 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
 enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
                                 const struct http_read_options *opt)
 {
+    if (store_stream_is_evicted(s->store)) { /* only in the archive now */
+        size_t nlen = 0;
+        const char *name = store_stream_name(s->store, &nlen);
+        return http_archive_serve(req, opt->archive, name, nlen,
+                                  store_stream_length(s->store), opt);
+    }
     struct http_range parsed;
     const struct http_range *range = NULL;
     if (opt->range != NULL) {

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "archive/archive.h"
 #include "http/http_request.h"
 #include "stream/stream.h"
 
@@ -34,6 +35,7 @@ struct http_read_options {
     bool from_set;     /* start at `from` (?tail=N) unless Range   */
     uint64_t from;
     uint64_t writer_wait_ns; /* how long a GET waits for a first writer  */
+    struct archive *archive; /* where an evicted stream's bytes are       */
 };
 
 /* Answers the request for stream s. May park the request (returns

@@ -15,6 +15,7 @@
 #include "core/core_clock.h"
 #include "core/core_json.h"
 #include "core/core_num.h"
+#include "http/http_archive.h"
 #include "http/http_daemon.h"
 #include "http/http_read.h"
 #include "http/http_respond.h"
@@ -650,11 +651,32 @@ static enum MHD_Result do_delete(struct http_v1 *app, struct http_request *req,
 {
     size_t len = strlen(name);
     struct stream *s = stream_registry_get(app->registry, name, len);
+    struct archive_meta remote;
+    if (s == NULL && app->archive != NULL && app->archive_read_through &&
+        archive_head(app->archive, name, len, &remote) == 0) {
+        int arc = archive_delete(app->archive, name, len);
+        if (arc != 0)
+            return http_respond_text(req->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                     "the archive store did not delete the "
+                                     "log; retry later\n");
+        log_info(LOGC_HTTP, "stream deleted", LF_STRN("name", name, len),
+                 LF_STR("action", "DELETE"), LF_BOOL("archived", true));
+        return http_respond_text(req->conn, MHD_HTTP_NO_CONTENT, "");
+    }
     if (s == NULL)
         return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
                                  "no such log\n");
+    bool archived = store_stream_archived_ms(s->store) != 0;
     int rc = stream_registry_delete(app->registry, s);
     stream_unref(s);
+    if (rc == 0 && archived && app->archive != NULL) {
+        int arc = archive_delete(app->archive, name, len);
+        if (arc != 0)
+            log_warning(LOGC_STORE,
+                        "the archive store did not delete a deleted log's "
+                        "object",
+                        LF_STRN("name", name, len), LF_I64("errno", -arc));
+    }
     if (rc == -EBUSY)
         return http_respond_text(req->conn, MHD_HTTP_CONFLICT,
                                  "a writer is appending to this log; "
@@ -888,29 +910,103 @@ static enum MHD_Result respond_json(struct http_request *req, char *buf,
     return http_respond_queue(req->conn, MHD_HTTP_OK, resp);
 }
 
+/* --archive-read-through: an object of the store, for the listing. */
+struct remote_entry {
+    char *name;
+    size_t len;
+    uint64_t size;
+};
+
 struct list_ctx {
     struct core_json j;
     const struct auth_jwt *token; /* NULL: public streams only */
     uint64_t private_shown;
     bool first;
+    size_t shown, limit;
+    bool truncated;
+    struct remote_entry *remote; /* the store's, sorted; NULL: none */
+    size_t nremote, next_remote;
 };
+
+static bool may_list(struct list_ctx *c, const char *name, size_t len)
+{
+    if (store_name_is_public(name, len))
+        return true;
+    if (c->token == NULL ||
+        !auth_policy_token_may(c->token, AUTH_VERB_READ, name, len))
+        return false;
+    c->private_shown++;
+    return true;
+}
+
+/* Starts one entry of the listing, unless the limit is reached. */
+static bool list_entry(struct list_ctx *c)
+{
+    if (c->shown == c->limit) {
+        c->truncated = true;
+        return false;
+    }
+    c->shown++;
+    if (!c->first)
+        RAW(&c->j, ",");
+    c->first = false;
+    return true;
+}
+
+static int by_entry_name(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int d = memcmp(a, b, alen < blen ? alen : blen);
+    return d != 0 ? d : alen < blen ? -1 : alen > blen;
+}
+
+/* The store's entries that sort before `name` (all of them: NULL), but
+ * those the node holds itself (equal names). */
+static void list_remote_until(struct list_ctx *c, const char *name, size_t len)
+{
+    while (c->next_remote < c->nremote) {
+        struct remote_entry *e = &c->remote[c->next_remote];
+        int d = name == NULL ? -1 : by_entry_name(e->name, e->len, name, len);
+        if (d > 0)
+            return;
+        c->next_remote++;
+        if (d == 0 || !may_list(c, e->name, e->len) || !list_entry(c))
+            continue;
+        RAW(&c->j, "{\"name\":");
+        core_json_str(&c->j, e->name, e->len, 64);
+        RAW(&c->j, ",\"state\":\"complete\",\"length\":");
+        core_json_u64(&c->j, e->size);
+        if (store_name_is_public(e->name, e->len))
+            RAW(&c->j, ",\"public\":true");
+        else
+            RAW(&c->j, ",\"public\":false");
+        RAW(&c->j, ",\"created\":null,\"completed\":null,\"elided\":null,"
+                   "\"archived\":true,\"local\":false}");
+    }
+}
+
+static void remote_one(void *cls, const char *name, size_t len, uint64_t size)
+{
+    struct list_ctx *c = cls;
+    if (c->nremote == LIST_MAX)
+        return;
+    char *copy = malloc(len);
+    if (copy == NULL)
+        return;
+    memcpy(copy, name, len);
+    c->remote[c->nremote++] = (struct remote_entry){copy, len, size};
+}
 
 static void list_one(void *cls, struct stream *s)
 {
     struct list_ctx *c = cls;
     size_t len = 0;
     const char *name = store_stream_name(s->store, &len);
+    list_remote_until(c, name, len);
     bool pub = store_name_is_public(name, len);
-    if (!pub && (c->token == NULL ||
-                 !auth_policy_token_may(c->token, AUTH_VERB_READ, name, len)))
+    if (!may_list(c, name, len) || !list_entry(c))
         return;
-    if (!pub)
-        c->private_shown++;
     char ts[CORE_CLOCK_ISO_LEN + 1];
-    if (!c->first)
-        RAW(&c->j, ",");
     RAW(&c->j, "{\"name\":");
-    c->first = false;
     core_json_str(&c->j, name, len, 64);
     RAW(&c->j, ",\"state\":\"");
     const char *st = store_stream_state_name(store_stream_state(s->store));
@@ -939,10 +1035,18 @@ static void list_one(void *cls, struct stream *s)
         core_json_u64(&c->j, store_stream_keep_head(s->store));
         RAW(&c->j, ",\"to\":");
         core_json_u64(&c->j, store_stream_elided_end(s->store));
-        RAW(&c->j, "}}");
+        RAW(&c->j, "}");
     } else {
-        RAW(&c->j, ",\"elided\":null}");
+        RAW(&c->j, ",\"elided\":null");
     }
+    if (store_stream_archived_ms(s->store) != 0)
+        RAW(&c->j, ",\"archived\":true");
+    else
+        RAW(&c->j, ",\"archived\":false");
+    if (store_stream_is_evicted(s->store))
+        RAW(&c->j, ",\"local\":false}");
+    else
+        RAW(&c->j, ",\"local\":true}");
 }
 
 static enum MHD_Result do_list(struct http_v1 *app, struct http_request *req)
@@ -980,12 +1084,25 @@ static enum MHD_Result do_list(struct http_v1 *app, struct http_request *req)
         auth_jwt_free(token);
         return MHD_NO;
     }
-    struct list_ctx c = {.token = token, .first = true};
+    struct list_ctx c = {.token = token, .first = true, .limit = limit};
     core_json_init(&c.j, buf, cap);
     RAW(&c.j, "{\"logs\":[");
-    bool truncated = false;
+    bool truncated = false, remote_truncated = false;
+    if (app->archive != NULL && app->archive_read_through) {
+        c.remote = calloc(LIST_MAX, sizeof(*c.remote));
+        if (c.remote != NULL &&
+            archive_list(app->archive, prefix, strlen(prefix), (size_t)limit,
+                         remote_one, &c, &remote_truncated) != 0)
+            log_warning(LOGC_STORE, "listing the archive store failed; the "
+                                    "listing shows this node's logs only");
+    }
     stream_registry_list(app->registry, prefix, strlen(prefix), (size_t)limit,
                          list_one, &c, &truncated);
+    list_remote_until(&c, NULL, 0);
+    for (size_t i = 0; i < c.nremote; i++)
+        free(c.remote[i].name);
+    free(c.remote);
+    truncated = truncated || remote_truncated || c.truncated;
     if (truncated)
         RAW(&c.j, "],\"truncated\":true}\n");
     else
@@ -1217,7 +1334,13 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
     struct stream *lobby = stream_registry_lobby(app->registry);
     uint64_t seen = store_stream_length(lobby->store);
     struct stream *s = stream_registry_get(app->registry, name, len);
-    while (s == NULL) {
+    /* --archive-read-through: a log only the store has (another node's,
+     * or past this node's retention); asked once, before any waiting. */
+    struct archive_meta remote = {0};
+    bool in_store = s == NULL && req->calls == 1 && app->archive != NULL &&
+                    app->archive_read_through &&
+                    archive_head(app->archive, name, len, &remote) == 0;
+    while (s == NULL && !in_store) {
         int w = wait_in_lobby(app, req, seen);
         if (w > 0)
             return MHD_YES; /* suspended until a stream is created */
@@ -1236,11 +1359,14 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
         .head = head,
         .range = header(req, MHD_HTTP_HEADER_RANGE),
         .writer_wait_ns = app->writer_wait_ns,
+        .archive = app->archive,
     };
     const char *follow =
         MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "follow");
     if (follow != NULL && strcmp(follow, "0") == 0)
         opt.follow = false;
+    bool remote_bytes = in_store || store_stream_is_evicted(s->store);
+    uint64_t log_size = in_store ? remote.size : store_stream_length(s->store);
     const char *tail =
         MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "tail");
     if (tail != NULL) {
@@ -1252,7 +1378,9 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
                 "tail must be a number of lines\n", NULL, NULL);
         }
         uint64_t from = 0;
-        int rc = store_stream_tail_offset(s->store, n, &from);
+        int rc = remote_bytes ? http_archive_tail_offset(
+                                    app->archive, name, len, log_size, n, &from)
+                              : store_stream_tail_offset(s->store, n, &from);
         if (rc != 0) {
             stream_unref(s);
             return http_respond_text_cors(
@@ -1262,6 +1390,8 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
         opt.from_set = true;
         opt.from = from;
     }
+    if (in_store)
+        return http_archive_serve(req, app->archive, name, len, log_size, &opt);
     enum MHD_Result r = http_read_serve(req, s, &opt);
     stream_unref(s);
     return r;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archive/archive.h"
 #include "auth/auth_policy.h"
 #include "http/http_request.h"
 #include "stream/stream_registry.h"
@@ -31,6 +32,8 @@ struct http_v1 {
      * SIGHUP). Returns 0 or a negative errno; NULL: not offered. */
     int (*reload)(void *cls);
     void *reload_cls;
+    struct archive *archive;   /* --archive: NULL none                   */
+    bool archive_read_through; /* serve/list logs found only in it       */
 };
 
 /* libmicrohttpd unescaper for both listeners: decodes %XX once, except

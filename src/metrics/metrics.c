@@ -563,6 +563,15 @@ int metrics_render(char **ret, size_t *ret_len)
                    "Log bytes a reader never got: always 0: livelog never "
                    "drops a reader.",
                    METRICS_BYTES_LOST);
+    render_counter(&o, "livelog_archive_uploads_total",
+                   "Streams uploaded to the archive and confirmed by it.",
+                   METRICS_ARCHIVED);
+    render_counter(&o, "livelog_archive_bytes_total",
+                   "Bytes uploaded to the archive and confirmed by it.",
+                   METRICS_ARCHIVED_BYTES);
+    render_counter(&o, "livelog_archive_failures_total",
+                   "Archive upload attempts that failed (each is retried).",
+                   METRICS_ARCHIVE_FAILURES);
     render_gauge(&o, "livelog_archive_queue_depth",
                  "Completed streams waiting to be archived (0 without an "
                  "archive).",

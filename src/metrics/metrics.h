@@ -33,6 +33,11 @@ enum metrics_counter {
                                    the server cut off (must stay 0) */
     METRICS_BYTES_LOST,         /* livelog_bytes_lost_total: bytes a
                                    reader never got (must stay 0) */
+    METRICS_ARCHIVED,           /* livelog_archive_uploads_total: streams
+                                   the store confirmed */
+    METRICS_ARCHIVED_BYTES,     /* livelog_archive_bytes_total */
+    METRICS_ARCHIVE_FAILURES,   /* livelog_archive_failures_total: upload
+                                   attempts that failed (retried) */
     METRICS_COUNTER_COUNT
 };
 

@@ -31,7 +31,20 @@ int store_meta_format(const struct store_meta *m, char *buf, size_t cap)
                  m->created_ms, m->completed_ms, m->keep_head, m->keep_tail);
     if (n < 0 || (size_t)n >= cap)
         return -ENOSPC;
-    return n;
+    /* The archive's keys only once they mean something. */
+    int more = 0;
+    if (m->archived_ms != 0)
+        more = snprintf(buf + n, cap - (size_t)n, "archived_ms %" PRIu64 "\n",
+                        m->archived_ms);
+    if (more >= 0 && m->evicted)
+        more += snprintf(buf + n + more, cap - (size_t)(n + more),
+                         "evicted_length %" PRIu64 "\n", m->length);
+    if (more >= 0 && m->upload_id[0] != '\0')
+        more += snprintf(buf + n + more, cap - (size_t)(n + more),
+                         "upload_id %s\n", m->upload_id);
+    if (more < 0 || (size_t)(n + more) >= cap)
+        return -ENOSPC;
+    return n + more;
 }
 
 static bool key_is(const char *line, size_t klen, const char *key)
@@ -95,11 +108,29 @@ int store_meta_parse(const char *text, size_t len, struct store_meta *ret)
         } else if (key_is(line, klen, "keep_tail")) {
             if (core_num_parse_u64(val, vlen, &m.keep_tail) != 0)
                 return -EINVAL;
+        } else if (key_is(line, klen, "archived_ms")) {
+            if (core_num_parse_u64(val, vlen, &m.archived_ms) != 0 ||
+                m.archived_ms == 0)
+                return -EINVAL;
+        } else if (key_is(line, klen, "evicted_length")) {
+            if (core_num_parse_u64(val, vlen, &m.length) != 0)
+                return -EINVAL;
+            m.evicted = true;
+        } else if (key_is(line, klen, "upload_id")) {
+            if (vlen == 0 || vlen >= sizeof(m.upload_id))
+                return -EINVAL;
+            for (size_t i = 0; i < vlen; i++)
+                if ((unsigned char)val[i] <= ' ' || val[i] == 0x7f)
+                    return -EINVAL;
+            memcpy(m.upload_id, val, vlen);
+            m.upload_id[vlen] = '\0';
         }
         /* Unknown keys are skipped: a newer livelog may add some. */
     }
     if (!have_name || !have_state || !have_created)
         return -EINVAL;
+    if (m.evicted && (m.archived_ms == 0 || m.state != STORE_COMPLETE))
+        return -EINVAL; /* only an archived, complete stream loses its data */
     *ret = m;
     return 0;
 }

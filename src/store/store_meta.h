@@ -1,7 +1,7 @@
 /* store_meta: a stream's metadata file ("meta" in its directory): its
- * name, state and times. Small text, one "key value" per line, written
- * whole to a temporary file and renamed over the old one, so a crash
- * leaves either the old or the new file, never a mix. Parsing is a pure
+ * name, state and times, and its archive state. Small text, one "key value" per
+ * line, written whole to a temporary file and renamed over the old one, so a
+ * crash leaves either the old or the new file, never a mix. Parsing is a pure
  * function over (ptr, len): the file comes from disk and is treated as
  * untrusted. Called by the store on whichever thread changes a stream's
  * state, and at recovery. */
@@ -25,6 +25,14 @@ struct store_meta {
     uint64_t completed_ms; /* 0 while not complete */
     uint64_t keep_head;    /* --over-limit=keep-tail: bytes kept at the */
     uint64_t keep_tail;    /* start and at the end; 0: no elision       */
+    /* The archive (stream_archive.h): when the store confirmed the
+     * object (0: not yet), whether the local data is gone (then `length`
+     * is the stream's length), and a multipart upload in progress (to
+     * abort after a crash; "" none). */
+    uint64_t archived_ms;
+    bool evicted;
+    uint64_t length;
+    char upload_id[256];
 };
 
 /* Formats m into buf (at most cap bytes). Returns the length, or -ENOSPC

@@ -46,7 +46,8 @@ struct store_stream {
     /* --over-limit=keep-tail: bytes [keep_head, elided_end) of the data
      * are gone (punched out of the file); 0/0 when the stream keeps all. */
     _Atomic uint64_t elided_end;
-    bool punch_failed; /* the file system cannot punch holes       */
+    bool punch_failed;   /* the file system cannot punch holes       */
+    atomic_bool evicted; /* archived; the data is only in the store now */
     /* Masked streams: the last wire record (read at open or written
      * since), under `lock`; NULL for every unmasked stream. */
     struct store_wire *wire;
@@ -130,6 +131,8 @@ static int data_fd(struct store_stream *s)
     int fd = atomic_load_explicit(&s->fd, memory_order_acquire);
     if (fd >= 0)
         return fd;
+    if (atomic_load(&s->evicted))
+        return -ENODATA; /* in the archive: the caller reads it there */
     pthread_mutex_lock(&s->lock);
     fd = atomic_load(&s->fd);
     if (fd < 0) {
@@ -272,16 +275,22 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
         return -ENOMEM;
     }
     struct stat st;
-    if (stat(s->path, &st) != 0) {
+    uint64_t length = 0;
+    if (meta.evicted) { /* archived; its data file is gone (or going) */
+        unlink(s->path);
+        length = meta.length;
+        atomic_store(&s->evicted, true);
+    } else if (stat(s->path, &st) != 0) {
         rc = -errno;
         store_stream_free(s);
         return rc;
-    }
-    uint64_t length = (uint64_t)st.st_size;
-    rc = open_wire(s, &length);
-    if (rc != 0) {
-        store_stream_free(s);
-        return rc;
+    } else {
+        length = (uint64_t)st.st_size;
+        rc = open_wire(s, &length);
+        if (rc != 0) {
+            store_stream_free(s);
+            return rc;
+        }
     }
     s->meta = meta;
     atomic_store(&s->length, length);
@@ -642,6 +651,85 @@ int store_stream_write_wire(struct store_stream *s, const struct store_wire *w)
     *s->wire = *w;
     pthread_mutex_unlock(&s->lock);
     return 0;
+}
+
+/* Changes the meta under the lock and writes it (synced unless the
+ * fsync mode is never). */
+static int update_meta(struct store_stream *s, uint64_t archived_ms,
+                       const char *upload_id, bool evict)
+{
+    if (s->dir == NULL)
+        return -EINVAL;
+    pthread_mutex_lock(&s->lock);
+    if (archived_ms != 0)
+        s->meta.archived_ms = archived_ms;
+    if (upload_id != NULL)
+        snprintf(s->meta.upload_id, sizeof(s->meta.upload_id), "%s", upload_id);
+    if (evict) {
+        s->meta.evicted = true;
+        s->meta.length = store_stream_length(s);
+    }
+    int rc = write_meta(s);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int store_stream_set_archived(struct store_stream *s, uint64_t now_ms)
+{
+    if (now_ms == 0 || store_stream_state(s) != STORE_COMPLETE)
+        return -EINVAL;
+    return update_meta(s, now_ms, "", false);
+}
+
+uint64_t store_stream_archived_ms(const struct store_stream *s)
+{
+    struct store_stream *m = (struct store_stream *)s; /* the lock only */
+    pthread_mutex_lock(&m->lock);
+    uint64_t ms = m->meta.archived_ms;
+    pthread_mutex_unlock(&m->lock);
+    return ms;
+}
+
+int store_stream_set_upload_id(struct store_stream *s, const char *id)
+{
+    if (id != NULL &&
+        (id[0] == '\0' || strlen(id) >= sizeof(s->meta.upload_id)))
+        return -EINVAL;
+    return update_meta(s, 0, id != NULL ? id : "", false);
+}
+
+void store_stream_upload_id(const struct store_stream *s, char *buf, size_t cap)
+{
+    struct store_stream *m = (struct store_stream *)s; /* the lock only */
+    pthread_mutex_lock(&m->lock);
+    snprintf(buf, cap, "%s", m->meta.upload_id);
+    pthread_mutex_unlock(&m->lock);
+}
+
+int store_stream_evict(struct store_stream *s)
+{
+    if (store_stream_archived_ms(s) == 0 || atomic_load(&s->evicted))
+        return -EINVAL;
+    /* The meta first: a crash after it leaves a data file that the next
+     * start removes; a crash before it, an archived stream kept local. */
+    int rc = update_meta(s, 0, NULL, true);
+    if (rc != 0)
+        return rc;
+    atomic_store(&s->evicted, true);
+    static const char *const files[] = {"data", "index", "wire"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/%s", s->dir, files[i]);
+        if (unlink(path) != 0 && errno != ENOENT && rc == 0)
+            rc = -errno;
+    }
+    store_stream_close_fds(s); /* open readers keep their own fds */
+    return rc;
+}
+
+bool store_stream_is_evicted(const struct store_stream *s)
+{
+    return atomic_load(&((struct store_stream *)s)->evicted);
 }
 
 int store_stream_remove(struct store_stream *s)

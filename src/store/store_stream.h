@@ -181,6 +181,23 @@ struct store_wire;
 bool store_stream_wire(const struct store_stream *s, struct store_wire *ret);
 int store_stream_write_wire(struct store_stream *s, const struct store_wire *w);
 
+/* The archive (stream_archive.h). set_archived records (in the meta,
+ * synced) that the store confirmed the object of this complete stream;
+ * archived_ms tells when (0: not yet). set_upload_id records a multipart
+ * upload in progress (NULL: none), so that a restart aborts it. evict
+ * removes the local data (and index) of an archived stream, keeping its
+ * meta with the length: afterwards reads of it return -ENODATA (the bytes
+ * are in the archive) and is_evicted is true; readers that have the data
+ * file open go on with it. Return 0 or a negative errno (-EINVAL: not
+ * archived, not complete, or already evicted). */
+int store_stream_set_archived(struct store_stream *s, uint64_t now_ms);
+uint64_t store_stream_archived_ms(const struct store_stream *s);
+int store_stream_set_upload_id(struct store_stream *s, const char *id);
+void store_stream_upload_id(const struct store_stream *s, char *buf,
+                            size_t cap);
+int store_stream_evict(struct store_stream *s);
+bool store_stream_is_evicted(const struct store_stream *s);
+
 /* Removes a directory stream's files and directory (DELETE, retention).
  * The object stays valid until freed. Returns 0 or a negative errno. */
 int store_stream_remove(struct store_stream *s);

@@ -9,6 +9,7 @@
 
 #include "core/core_clock.h"
 #include "log/log.h"
+#include "stream/stream_archive.h"
 #include "stream/stream_mask.h"
 #include "stream/stream_severity.h"
 #include "stream/stream_waker.h"
@@ -183,8 +184,10 @@ void stream_set_state(struct stream *s, enum store_state st)
         log_warning(LOGC_STORE, "writing the stream's metadata failed",
                     LF_STR("state", store_stream_state_name(st)),
                     LF_I64("errno", -rc));
-    if (st == STORE_COMPLETE)
+    if (st == STORE_COMPLETE) {
         stream_severity_notify(s, 0); /* the tally ends the last line */
+        stream_archive_enqueue(s);
+    }
     stream_wake_all(s);
 }
 

@@ -82,6 +82,7 @@ struct stream {
     struct severity_tally *tally;
     atomic_bool tally_on;
     atomic_bool tally_queued;
+    atomic_bool archive_queued; /* in stream_archive's queue */
     pthread_mutex_t tally_lock;
 };
 

@@ -18,6 +18,7 @@
 #include "core/core_clock.h"
 #include "log/log.h"
 #include "store/store_name.h"
+#include "stream/stream_archive.h"
 #include "stream/stream_mask.h"
 #include "stream/stream_severity.h"
 #include "stream/stream_waker.h"
@@ -165,6 +166,7 @@ static int add_recovered(struct stream_registry *r, const char *dir,
         stream_unref(s);
         return -ENOMEM;
     }
+    stream_archive_enqueue(s); /* complete and not archived yet: waits */
     size_t len = 0;
     const char *name = store_stream_name(store, &len);
     if (find(r, name, len) != NULL) {
@@ -569,6 +571,12 @@ size_t stream_registry_sweep(struct stream_registry *r, uint64_t now_ms)
                  s = s->hash_next) {
                 if (store_stream_state(s->store) != STORE_COMPLETE)
                     continue;
+                /* With an archive, nothing goes before the store has it. */
+                bool archiving = stream_archive_store() != NULL;
+                if (archiving && store_stream_archived_ms(s->store) == 0)
+                    continue;
+                if (archiving)
+                    (void)stream_archive_evict_due(s, now_ms);
                 uint64_t done = store_stream_completed_ms(s->store);
                 if (keep != 0 && done + keep <= now_ms) {
                     stream_ref(s);

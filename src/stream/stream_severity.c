@@ -13,6 +13,7 @@
 
 #include "core/core_clock.h"
 #include "log/log.h"
+#include "stream/stream_archive.h"
 
 #define CHUNK (256 * 1024) /* bytes read and classified at a time */
 /* While all writers together append faster than this, the worker waits
@@ -65,6 +66,13 @@ static int catch_up(struct stream *s, char *buf, uint64_t budget)
     while (off < len && budget > 0) {
         size_t want = len - off < CHUNK ? (size_t)(len - off) : CHUNK;
         ssize_t n = store_stream_read(s->store, off, buf, want);
+        if (n == -ENODATA) { /* archived and evicted: read the store */
+            struct archive *a = stream_archive_store();
+            size_t nlen = 0;
+            const char *name = store_stream_name(s->store, &nlen);
+            n = a != NULL ? archive_read(a, name, nlen, off, buf, want)
+                          : -ENODATA;
+        }
         if (n == -ESPIPE) { /* the elided middle of a keep-tail log */
             uint64_t end = store_stream_elided_end(s->store);
             severity_tally_skip(s->tally, end - off);

@@ -75,6 +75,28 @@ static const struct setting settings[] = {
      "a whole number from"},
     {"task-log-severity", "LIVELOG_TASK_LOG_SEVERITY", "off", "yes",
      "on or off"},
+    {"archive", "LIVELOG_ARCHIVE", "s3://bucket/logs", "ftp://x",
+     "file:///ABSOLUTE/DIR or s3://BUCKET[/PREFIX]"},
+    {"archive-endpoint", "LIVELOG_ARCHIVE_ENDPOINT", "http://127.0.0.1:9000",
+     "nope", "a base URL such as"},
+    {"archive-region", "LIVELOG_ARCHIVE_REGION", "eu-west-1", LONG_SECRET,
+     "a string of 1 to 1023 bytes"},
+    {"archive-path-style", "LIVELOG_ARCHIVE_PATH_STYLE", "on", "yes",
+     "on or off"},
+    {"archive-access-key-id", "LIVELOG_ARCHIVE_ACCESS_KEY_ID", "AKID",
+     LONG_SECRET, "a secret of at most 1023 bytes"},
+    {"archive-secret-access-key", "LIVELOG_ARCHIVE_SECRET_ACCESS_KEY", "sk",
+     LONG_SECRET, "a secret of at most 1023 bytes"},
+    {"archive-credentials", "LIVELOG_ARCHIVE_CREDENTIALS", "/creds", LONG_PATH,
+     "a path"},
+    {"archive-part-size", "LIVELOG_ARCHIVE_PART_SIZE", "16M", "1M",
+     "a size such as 4096, 64K, 512M or 4G"},
+    {"archive-workers", "LIVELOG_ARCHIVE_WORKERS", "4", "17",
+     "a whole number from"},
+    {"archive-local-retention", "LIVELOG_ARCHIVE_LOCAL_RETENTION", "0", "x",
+     "a whole number from"},
+    {"archive-read-through", "LIVELOG_ARCHIVE_READ_THROUGH", "on", "1",
+     "on or off"},
     {"max-connections", "LIVELOG_MAX_CONNECTIONS", "16", "15",
      "a whole number from"},
     {"read-timeout", "LIVELOG_READ_TIMEOUT", "1", "1h", "a whole number from"},
@@ -373,6 +395,17 @@ static void assert_defaults(const struct serve_config *c)
     assert_int_equal(c->over_limit_keep_tail, 0);
     assert_true(c->retention_s == 604800);
     assert_true(c->task_log_severity == 1);
+    assert_string_equal(c->archive, "");
+    assert_string_equal(c->archive_endpoint, "");
+    assert_string_equal(c->archive_region, "us-east-1");
+    assert_true(c->archive_path_style == 0);
+    assert_string_equal(c->archive_access_key, "");
+    assert_string_equal(c->archive_secret_key, "");
+    assert_string_equal(c->archive_credentials, "");
+    assert_true(c->archive_part_size == UINT64_C(8) << 20);
+    assert_true(c->archive_workers == 2);
+    assert_true(c->archive_local_retention_s == 3600);
+    assert_true(c->archive_read_through == 0);
     assert_true(c->max_connections == 32768);
     assert_true(c->read_timeout_s == 60);
 }
@@ -408,6 +441,17 @@ static void assert_goods(const struct serve_config *c)
     assert_int_equal(c->over_limit_keep_tail, 1);
     assert_true(c->retention_s == 0);
     assert_true(c->task_log_severity == 0);
+    assert_string_equal(c->archive, "s3://bucket/logs");
+    assert_string_equal(c->archive_endpoint, "http://127.0.0.1:9000");
+    assert_string_equal(c->archive_region, "eu-west-1");
+    assert_true(c->archive_path_style == 1);
+    assert_string_equal(c->archive_access_key, "AKID");
+    assert_string_equal(c->archive_secret_key, "sk");
+    assert_string_equal(c->archive_credentials, "/creds");
+    assert_true(c->archive_part_size == UINT64_C(16) << 20);
+    assert_true(c->archive_workers == 4);
+    assert_true(c->archive_local_retention_s == 0);
+    assert_true(c->archive_read_through == 1);
     assert_true(c->max_connections == 16);
     assert_true(c->read_timeout_s == 1);
 }
@@ -584,6 +628,17 @@ static void test_flags_win(void **state)
         "reject",
         "604800",
         "on",
+        "",
+        "",
+        "us-east-1",
+        "off",
+        "",
+        "",
+        "",
+        "8M",
+        "2",
+        "3600",
+        "off",
         "32768",
         "60",
     };
@@ -633,7 +688,11 @@ static void test_bad_values(void **state)
         snprintf(eqflag, sizeof eqflag, "--%s=", s->flag);
         if (strcmp(s->wants, "a path") != 0 &&
             strcmp(s->flag, "cors-origins") != 0 &&
-            strcmp(s->flag, "public-url") != 0)
+            strcmp(s->flag, "public-url") != 0 &&
+            strcmp(s->flag, "archive") != 0 &&
+            strcmp(s->flag, "archive-endpoint") != 0 &&
+            strncmp(s->flag, "archive-access", 14) != 0 &&
+            strncmp(s->flag, "archive-secret", 14) != 0)
             expect_error(ARGS(eqflag), want, s->wants);
         /* the same value from the environment names the variable */
         clear_env();

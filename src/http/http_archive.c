@@ -1,0 +1,182 @@
+/* http_archive: GET and HEAD of a log whose bytes are only in the archive
+ * store (contract in http_archive.h). The server proxies: a content
+ * reader pulls the answer from the store in blocks of ARCHIVE_BLOCK with
+ * ranged GETs, so a reader costs one block of memory, and a private log
+ * is never answered with a redirect. Runs on the read listener's
+ * threads (a block's GET blocks that thread for its round trip). */
+#include "http/http_archive.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http_range.h"
+#include "http/http_respond.h"
+#include "log/log.h"
+#include "metrics/metrics.h"
+#include "store/store_name.h"
+
+#define ARCHIVE_BLOCK (1024 * 1024)
+#define TAIL_BLOCK (64 * 1024)
+
+struct remote {
+    struct archive *archive;
+    char name[STORE_NAME_MAX + 1];
+    size_t nlen;
+    uint64_t start, end; /* the answer: bytes [start, end) */
+    uint64_t buf_off;    /* buf holds [buf_off, buf_off + have) */
+    size_t have;
+    char buf[];
+};
+
+static ssize_t remote_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct remote *r = cls;
+    uint64_t off = r->start + pos;
+    if (off >= r->end)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (off < r->buf_off || off >= r->buf_off + r->have) {
+        uint64_t want =
+            r->end - off < ARCHIVE_BLOCK ? r->end - off : ARCHIVE_BLOCK;
+        ssize_t n = archive_read(r->archive, r->name, r->nlen, off, r->buf,
+                                 (size_t)want);
+        if (n <= 0) {
+            log_warning(LOGC_HTTP, "reading an archived log failed",
+                        LF_STRN("name", r->name, r->nlen),
+                        LF_U64("offset", off), LF_I64("errno", n < 0 ? -n : 0));
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        r->buf_off = off;
+        r->have = (size_t)n;
+    }
+    size_t n = (size_t)(r->buf_off + r->have - off);
+    if (n > max)
+        n = max;
+    memcpy(out, r->buf + (off - r->buf_off), n);
+    metrics_add(METRICS_BYTES_SENT, n);
+    return (ssize_t)n;
+}
+
+static struct MHD_Response *remote_response(struct archive *a, const char *name,
+                                            size_t nlen, uint64_t start,
+                                            uint64_t end)
+{
+    struct remote *r = malloc(sizeof(*r) + ARCHIVE_BLOCK);
+    if (r == NULL)
+        return NULL;
+    r->archive = a;
+    memcpy(r->name, name, nlen);
+    r->name[nlen] = '\0';
+    r->nlen = nlen;
+    r->start = start;
+    r->end = end;
+    r->buf_off = 0;
+    r->have = 0;
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        end - start, 64 * 1024, remote_read, r, free);
+    if (resp == NULL)
+        free(r);
+    return resp;
+}
+
+static enum MHD_Result answer(struct http_request *req, unsigned status,
+                              struct MHD_Response *resp, uint64_t size,
+                              const char *content_range)
+{
+    char len[32];
+    if (resp == NULL)
+        return MHD_NO;
+    http_respond_base_headers(resp);
+    snprintf(len, sizeof(len), "%" PRIu64, size);
+    MHD_add_response_header(resp, "Upload-Offset", len);
+    MHD_add_response_header(resp, "Livelog-State", "complete");
+    MHD_add_response_header(resp, "Livelog-Archived", "?1");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "Content-Range, Accept-Ranges, Livelog-State, "
+                            "Upload-Offset, Livelog-Archived");
+    if (content_range != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE,
+                                content_range);
+    http_respond_cors(resp, req->cors_origin);
+    return http_respond_queue(req->conn, status, resp);
+}
+
+enum MHD_Result http_archive_serve(struct http_request *req, struct archive *a,
+                                   const char *name, size_t nlen, uint64_t size,
+                                   const struct http_read_options *opt)
+{
+    char cr[96];
+    if (a == NULL)
+        return http_respond_text_cors(req->conn, req->cors_origin,
+                                      MHD_HTTP_SERVICE_UNAVAILABLE,
+                                      "this log is archived and the server "
+                                      "runs without --archive\n",
+                                      NULL, NULL);
+    struct http_range parsed;
+    const struct http_range *range = NULL;
+    if (opt->range != NULL &&
+        http_range_parse(opt->range, strlen(opt->range), &parsed) == 0)
+        range = &parsed;
+    if (range == NULL && opt->from_set) {
+        parsed =
+            (struct http_range){.kind = HTTP_RANGE_FROM, .first = opt->from};
+        range = &parsed;
+    }
+    if (range == NULL)
+        return answer(req, MHD_HTTP_OK, remote_response(a, name, nlen, 0, size),
+                      size, NULL);
+    uint64_t start, end;
+    if (http_range_resolve(range, size, &start, &end) != 0) {
+        snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
+        return answer(req, MHD_HTTP_RANGE_NOT_SATISFIABLE,
+                      MHD_create_response_from_buffer(0, (void *)"",
+                                                      MHD_RESPMEM_PERSISTENT),
+                      size, cr);
+    }
+    snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
+             end - 1, size);
+    return answer(req, MHD_HTTP_PARTIAL_CONTENT,
+                  remote_response(a, name, nlen, start, end), size, cr);
+}
+
+int http_archive_tail_offset(struct archive *a, const char *name, size_t nlen,
+                             uint64_t size, uint64_t n, uint64_t *ret)
+{
+    if (n == 0) {
+        *ret = size;
+        return 0;
+    }
+    char *buf = malloc(TAIL_BLOCK);
+    if (buf == NULL)
+        return -ENOMEM;
+    /* A last line without '\n' counts as a line; its '\n' does not. */
+    uint64_t seen = 0, end = size;
+    int rc = 0;
+    *ret = 0;
+    while (end > 0) {
+        uint64_t off = end > TAIL_BLOCK ? end - TAIL_BLOCK : 0;
+        ssize_t got =
+            archive_read(a, name, nlen, off, buf, (size_t)(end - off));
+        if (got != (ssize_t)(end - off)) {
+            rc = got < 0 ? (int)got : -EIO;
+            break;
+        }
+        for (uint64_t i = end - off; i > 0; i--) {
+            uint64_t at = off + i - 1;
+            if (buf[i - 1] != '\n' || at == size - 1)
+                continue;
+            if (++seen == n) {
+                *ret = at + 1;
+                free(buf);
+                return 0;
+            }
+        }
+        end = off;
+    }
+    free(buf);
+    return rc;
+}
