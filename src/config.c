@@ -136,6 +136,10 @@ static const struct opt opts[] = {
     {"archive-read-through", "LIVELOG_ARCHIVE_READ_THROUGH", "off", OPT_ON_OFF,
      NUM(archive_read_through), 0, 0,
      "on: serve and list logs found only in the archive (other nodes')"},
+    {"archive-redirect-public", "LIVELOG_ARCHIVE_REDIRECT_PUBLIC", "off",
+     OPT_ON_OFF, NUM(archive_redirect_public), 0, 0,
+     "on: answer reads of archived public logs with a 307 to a presigned "
+     "store URL"},
     {"max-connections", "LIVELOG_MAX_CONNECTIONS", "32768", OPT_UINT,
      NUM(max_connections), 16, 1000000, "read listener connections"},
     {"read-timeout", "LIVELOG_READ_TIMEOUT", "60", OPT_UINT,

@@ -55,6 +55,7 @@ struct serve_config {
     uint64_t archive_workers;
     uint64_t archive_local_retention_s;
     uint64_t archive_read_through;
+    uint64_t archive_redirect_public; /* 307 to the store for public logs */
     uint64_t max_connections;
     uint64_t read_timeout_s;
 };

@@ -376,6 +376,7 @@ int serve_main(int argc, char **argv)
         .reload_cls = &reloadable,
         .archive = archive,
         .archive_read_through = cfg.archive_read_through != 0,
+        .archive_redirect_public = cfg.archive_redirect_public != 0,
     };
     if (start_listeners(&cfg, &app, &wd, &rd) != 0) {
         exit_code = SERVE_EXIT_RUNTIME;

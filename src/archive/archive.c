@@ -273,6 +273,16 @@ int archive_delete(struct archive *a, const char *name, size_t nlen)
     return a->ops->del(a->impl, name, nlen);
 }
 
+int archive_presign(struct archive *a, const char *name, size_t nlen,
+                    uint64_t ttl_s, int64_t now_s, char **ret)
+{
+    if (!name_ok(name, nlen) || ttl_s == 0 || ttl_s > 604800 || now_s <= 0)
+        return -EINVAL;
+    if (a->ops->presign == NULL)
+        return -ENOTSUP;
+    return a->ops->presign(a->impl, name, nlen, ttl_s, now_s, ret);
+}
+
 void archive_hex(const unsigned char sha256[32], char out[65])
 {
     static const char digits[] = "0123456789abcdef";

@@ -138,7 +138,7 @@ ssize_t archive_read(struct archive *a, const char *name, size_t nlen,
  * *ret_truncated (may be NULL) tells whether more objects matched. name
  * is valid during the call only. Objects whose names are not stream names
  * (put there by other tools) are skipped. s3: ListObjectsV2 pages of up
- * to 1000 keys, followed by continuation token (memory: one page's
+ * to 1000 keys, followed by continuation tokens (memory: one page's
  * answer, ~250 KiB for 1000 short keys, refused over 8 MiB); file: a walk
  * of the directory (memory: the entries of the directories on the path).
  * Returns 0; or -EAGAIN, -EACCES, -EIO, -EINVAL (a prefix with bytes no
@@ -152,6 +152,14 @@ int archive_list(struct archive *a, const char *prefix, size_t plen,
 /* Deletes the object and its metadata. Returns 0, also when it was
  * absent; -EAGAIN, -EACCES, -EIO. */
 int archive_delete(struct archive *a, const char *name, size_t nlen);
+
+/* A presigned GET URL of the object NAME (SigV4 in the query string,
+ * X-Amz-Expires = ttl_s, 1 to 604800), for a client to fetch it from the
+ * store itself; *ret is malloc'd (the caller frees it). It grants anyone
+ * who has it the object until it expires: only for public logs. Returns
+ * 0, -ENOTSUP (file://, or no credentials), -EINVAL, -ENOMEM. */
+int archive_presign(struct archive *a, const char *name, size_t nlen,
+                    uint64_t ttl_s, int64_t now_s, char **ret);
 
 /* ---- the backends: archive.c's dispatch only ---- */
 
@@ -173,6 +181,9 @@ struct archive_ops {
                            uint64_t size),
                 void *cls, bool *ret_truncated);
     int (*del)(void *impl, const char *name, size_t nlen);
+    /* NULL: the backend has no URLs of its own (file://). */
+    int (*presign)(void *impl, const char *name, size_t nlen, uint64_t ttl_s,
+                   int64_t now_s, char **ret);
 };
 
 /* archive_file.c: opens the directory dir (absolute, NUL-terminated).

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <time.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1376,7 +1377,133 @@ int archive_s3_open(const char *bucket, const char *prefix,
     return 0;
 }
 
+/* ---- presigned GET URLs (SigV4, query-string authentication) ---- */
+
+/* RFC 3986 percent-encoding as SigV4 wants it: all but unreserved. */
+static void uri_encode(struct sbuf *b, const char *v, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+            c == '~') {
+            sb_add(b, (const char *)&v[i], 1);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            sb_add(b, e, 3);
+        }
+    }
+}
+
+static void hmac(const void *key, size_t klen, const char *msg,
+                 unsigned char out[32])
+{
+    (void)gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, klen, msg, strlen(msg), out);
+}
+
+static int s3_presign(void *impl, const char *name, size_t nlen, uint64_t ttl_s,
+                      int64_t now_s, char **ret)
+{
+    const struct s3 *s = impl;
+    if (s->access_key == NULL || s->secret_key == NULL)
+        return -ENOTSUP;
+    /* "aws:amz:REGION:s3" */
+    const char *region = s->sigv4 + 8;
+    size_t rlen = strlen(region) - 3;
+    char date[9], stamp[17];
+    time_t t = (time_t)now_s;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof(date), "%Y%m%d", &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    /* host and path of the object's URL */
+    const char *hs = strstr(s->base, "://");
+    if (hs == NULL)
+        return -EINVAL;
+    hs += 3;
+    const char *path = strchr(hs, '/');
+    if (path == NULL)
+        return -EINVAL;
+    char scope[160];
+    snprintf(scope, sizeof(scope), "%s/%.*s/s3/aws4_request", date, (int)rlen,
+             region);
+    struct sbuf cred = {.max = 4096}, query = {.max = 8192},
+                canon = {.max = 16384}, url = {.max = 16384};
+    sb_str(&cred, s->access_key);
+    sb_str(&cred, "/");
+    sb_str(&cred, scope);
+    char num[32];
+    snprintf(num, sizeof(num), "%" PRIu64, ttl_s);
+    /* the query, its parameters in byte order */
+    sb_str(&query, "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
+    uri_encode(&query, cred.p != NULL ? cred.p : "", cred.len);
+    sb_str(&query, "&X-Amz-Date=");
+    sb_str(&query, stamp);
+    sb_str(&query, "&X-Amz-Expires=");
+    sb_str(&query, num);
+    if (s->token_hdr != NULL) {
+        const char *tok = strchr(s->token_hdr, ':') + 2;
+        sb_str(&query, "&X-Amz-Security-Token=");
+        uri_encode(&query, tok, strlen(tok));
+    }
+    sb_str(&query, "&X-Amz-SignedHeaders=host");
+    /* the canonical request */
+    sb_str(&canon, "GET\n");
+    sb_str(&canon, path);
+    sb_add(&canon, s->key_prefix, s->kplen);
+    sb_add(&canon, name, nlen); /* names are URL-safe already */
+    sb_str(&canon, "\n");
+    sb_add(&canon, query.p, query.len);
+    sb_str(&canon, "\nhost:");
+    sb_add(&canon, hs, (size_t)(path - hs));
+    sb_str(&canon, "\n\nhost\nUNSIGNED-PAYLOAD");
+    int rc = 0;
+    if (cred.failed || query.failed || canon.failed) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    unsigned char h[32], k[32];
+    char hexed[65], to_sign[512], sig[65];
+    (void)gnutls_hash_fast(GNUTLS_DIG_SHA256, canon.p, canon.len, h);
+    archive_hex(h, hexed);
+    snprintf(to_sign, sizeof(to_sign), "AWS4-HMAC-SHA256\n%s\n%s\n%s", stamp,
+             scope, hexed);
+    char first[1100];
+    snprintf(first, sizeof(first), "AWS4%s", s->secret_key);
+    hmac(first, strlen(first), date, k);
+    explicit_bzero(first, sizeof(first));
+    char region_z[64];
+    snprintf(region_z, sizeof(region_z), "%.*s", (int)rlen, region);
+    hmac(k, 32, region_z, k);
+    hmac(k, 32, "s3", k);
+    hmac(k, 32, "aws4_request", k);
+    hmac(k, 32, to_sign, h);
+    explicit_bzero(k, sizeof(k));
+    archive_hex(h, sig);
+    sb_str(&url, s->base);
+    sb_add(&url, s->key_prefix, s->kplen);
+    sb_add(&url, name, nlen);
+    sb_str(&url, "?");
+    sb_add(&url, query.p, query.len);
+    sb_str(&url, "&X-Amz-Signature=");
+    sb_str(&url, sig);
+    if (url.failed) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    *ret = url.p;
+    url.p = NULL;
+out:
+    free(cred.p);
+    free(query.p);
+    free(canon.p);
+    free(url.p);
+    return rc;
+}
+
 const struct archive_ops archive_s3_ops = {
+    .presign = s3_presign,
     .free = s3_free,
     .put = s3_put,
     .abort = s3_abort,

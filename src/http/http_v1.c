@@ -39,6 +39,8 @@
 #define MASKS_PER_REQUEST 64
 #define SECRET_MIN 4
 #define SECRET_MAX 1024
+/* --archive-redirect-public: how long a presigned store URL is good for */
+#define REDIRECT_TTL_S 300
 
 /* Livelog-Mask: each header line is one secret, verbatim. */
 struct masks {
@@ -1179,6 +1181,33 @@ static enum MHD_Result do_options(struct http_v1 *app, struct http_request *req,
     return http_respond_queue(req->conn, MHD_HTTP_NO_CONTENT, resp);
 }
 
+/* --archive-redirect-public: a 307 to a presigned URL of the store, valid
+ * for REDIRECT_TTL_S, so the store sends the bytes instead of this node.
+ * Public logs only: the URL grants the object to whoever holds it.
+ * Returns MHD_NO when the store cannot presign (file://): the caller
+ * proxies. */
+static enum MHD_Result redirect_to_store(struct http_v1 *app,
+                                         struct http_request *req,
+                                         const char *name, size_t len)
+{
+    char *url = NULL;
+    if (archive_presign(app->archive, name, len, REDIRECT_TTL_S, now_s(),
+                        &url) != 0)
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL) {
+        free(url);
+        return MHD_NO;
+    }
+    http_respond_base_headers(resp);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, url);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "Livelog-Archived", "?1");
+    free(url);
+    return http_respond_queue(req->conn, MHD_HTTP_TEMPORARY_REDIRECT, resp);
+}
+
 /* GET /v1/logs/NAME/stats: the severity tally of NAME's lines. */
 static enum MHD_Result do_stats(struct http_v1 *app, struct http_request *req,
                                 const char *name, size_t len)
@@ -1389,6 +1418,14 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
         }
         opt.from_set = true;
         opt.from = from;
+    }
+    if (remote_bytes && public && tail == NULL &&
+        app->archive_redirect_public && app->archive != NULL) {
+        enum MHD_Result r = redirect_to_store(app, req, name, len);
+        if (r != MHD_NO) { /* MHD_NO: no URL (file://); proxy instead */
+            stream_unref(s);
+            return r;
+        }
     }
     if (in_store)
         return http_archive_serve(req, app->archive, name, len, log_size, &opt);

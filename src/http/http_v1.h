@@ -32,8 +32,9 @@ struct http_v1 {
      * SIGHUP). Returns 0 or a negative errno; NULL: not offered. */
     int (*reload)(void *cls);
     void *reload_cls;
-    struct archive *archive;   /* --archive: NULL none                   */
-    bool archive_read_through; /* serve/list logs found only in it       */
+    struct archive *archive;      /* --archive: NULL none                   */
+    bool archive_read_through;    /* serve/list logs found only in it       */
+    bool archive_redirect_public; /* 307 to a presigned URL, public logs */
 };
 
 /* libmicrohttpd unescaper for both listeners: decodes %XX once, except

@@ -14,7 +14,11 @@
  *    the upload is aborted and done again; the object is whole, once;
  *  - a private log keeps its access check when served from the store;
  *  - a second server with its own data directory and the same bucket
- *    (--archive-read-through) reads and lists a log the first archived.
+ *    (--archive-read-through) reads and lists a log the first archived;
+ *  - with --archive-redirect-public a third answers a public archived log
+ *    with a 307 to a presigned URL that the store verifies (s3rver checks
+ *    the signature and the expiry) and that gives the log; a private log
+ *    is never redirected.
  */
 #include "harness.h"
 
@@ -27,6 +31,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <gnutls/crypto.h>
 
 #define BUCKET "livelog"
 #define SEED_SMALL 11
@@ -93,9 +99,10 @@ static void s3_stop(void)
 static const char *const s3_env[] = {"AWS_ACCESS_KEY_ID=S3RVER",
                                      "AWS_SECRET_ACCESS_KEY=S3RVER", NULL};
 
-static void serve_start(struct hs_server *s, const char *data_dir, bool keys)
+static void serve_start(struct hs_server *s, const char *data_dir, bool keys,
+                        bool redirect)
 {
-    static const char *args[16];
+    static const char *args[20];
     size_t n = 0;
     args[n++] = "--archive";
     args[n++] = "s3://" BUCKET "/logs";
@@ -111,6 +118,10 @@ static void serve_start(struct hs_server *s, const char *data_dir, bool keys)
     args[n++] = "on";
     args[n++] = "--writer-wait";
     args[n++] = "0";
+    if (redirect) {
+        args[n++] = "--archive-redirect-public";
+        args[n++] = "on";
+    }
     args[n] = NULL;
     struct hs_serve_opts o = {
         .data_dir = data_dir, .args = args, .env = s3_env, .keys = keys};
@@ -261,6 +272,64 @@ static bool wait_upload_recorded(const char *data_dir, const char *name,
     return upload_seen;
 }
 
+static size_t to_sha(char *p, size_t size, size_t n, void *cls)
+{
+    gnutls_hash(*(gnutls_hash_hd_t *)cls, p, size * n);
+    return size * n;
+}
+
+/* --archive-redirect-public: a public archived log is a 307 to a URL the
+ * store verifies (s3rver checks the presigned signature); following it
+ * gives the log. A private one is still proxied. */
+static void check_redirect(const struct hs_server *s, const char *name,
+                           uint64_t seed, uint64_t len)
+{
+    char path[600], where[4096];
+    struct hs_resp r;
+    snprintf(path, sizeof(path), "/v1/logs/%s?follow=0", name);
+    hs_request(s, true, "GET", path, NULL, NULL, 0, 10000, &r);
+    bool found = hs_header(r.headers, "Location", where, sizeof(where));
+    HS_CHECK(r.status == 307 && found &&
+                 strstr(where, "X-Amz-Signature=") != NULL &&
+                 strncmp(where, s3_endpoint, strlen(s3_endpoint)) == 0,
+             "redirect of %s: %ld, Location %s", name, r.status,
+             found ? where : "(none)");
+    hs_resp_free(&r);
+    if (!found)
+        return;
+    unsigned char want[32], got[32];
+    gnutls_hash_hd_t h;
+    HS_REQUIRE(gnutls_hash_init(&h, GNUTLS_DIG_SHA256) == 0, "hash");
+    CURL *c = curl_easy_init();
+    HS_REQUIRE(c != NULL, "curl_easy_init");
+    curl_easy_setopt(c, CURLOPT_URL, where);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_sha);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    gnutls_hash_deinit(h, got);
+    hs_gen_sha256(seed, len, want);
+    HS_CHECK(rc == CURLE_OK && status == 200 && memcmp(want, got, 32) == 0,
+             "the presigned URL of %s: curl %d, status %ld, bytes %s", name,
+             (int)rc, status, memcmp(want, got, 32) == 0 ? "equal" : "differ");
+    /* the store does check it: one hex digit changed is refused */
+    size_t wl = strlen(where);
+    where[wl - 1] = where[wl - 1] == '0' ? '1' : '0';
+    c = curl_easy_init();
+    HS_REQUIRE(c != NULL, "curl_easy_init");
+    curl_easy_setopt(c, CURLOPT_URL, where);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+    rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    HS_CHECK(rc == CURLE_OK && status == 403,
+             "a tampered presigned URL: curl %d, status %ld", (int)rc, status);
+}
+
 static long metric(const struct hs_server *s, const char *name)
 {
     struct hs_resp r;
@@ -291,7 +360,7 @@ int main(int argc, char **argv)
     char data_a[700];
     snprintf(data_a, sizeof(data_a), "%s/data-a", hs_scratch());
     HS_REQUIRE(mkdir(data_a, 0700) == 0, "mkdir %s", data_a);
-    serve_start(&a, data_a, true);
+    serve_start(&a, data_a, true, false);
 
     /* small and multipart */
     long st = hs_v1_send(&a, "PUT", "job/public/small", SEED_SMALL, 0, 10000,
@@ -360,7 +429,7 @@ int main(int argc, char **argv)
                "no multipart upload of the log recorded within 30 s");
     hs_kill9(&a); /* in the middle of the multipart upload */
     HS_CHECK(hs_check_log(&a, NULL) == 0, "the killed server's log");
-    serve_start(&a, data_a, true);
+    serve_start(&a, data_a, true, false);
     HS_CHECK(wait_archived(&a, "job/public/killed", NULL, 60000),
              "not archived within 60 s of the restart");
     check_object("job/public/killed", SEED_KILL, big, "after kill -9");
@@ -373,7 +442,7 @@ int main(int argc, char **argv)
     char data_b[700];
     snprintf(data_b, sizeof(data_b), "%s/data-b", hs_scratch());
     HS_REQUIRE(mkdir(data_b, 0700) == 0, "mkdir %s", data_b);
-    serve_start(&b, data_b, false);
+    serve_start(&b, data_b, false, false);
     check_reads(&b, "job/public/big", SEED_BIG, big, NULL,
                 "node B reads node A's log");
     entry(&b, "job/public/small", NULL, e, sizeof(e));
@@ -384,6 +453,20 @@ int main(int argc, char **argv)
     HS_CHECK(r.status == 401, "node B: A's private log without a token: %ld",
              r.status);
     hs_resp_free(&r);
+
+    /* a third node that redirects reads of public archived logs */
+    struct hs_server c;
+    char data_c[700];
+    snprintf(data_c, sizeof(data_c), "%s/data-c", hs_scratch());
+    HS_REQUIRE(mkdir(data_c, 0700) == 0, "mkdir %s", data_c);
+    serve_start(&c, data_c, false, true);
+    check_redirect(&c, "job/public/big", SEED_BIG, big);
+    hs_request(&c, true, "GET", "/v1/logs/job/secret.log?follow=0", NULL, NULL,
+               0, 10000, &r);
+    HS_CHECK(r.status == 401, "node C: a private log is not redirected: %ld",
+             r.status);
+    hs_resp_free(&r);
+    hs_stop_and_check(&c, NULL);
 
     hs_stop_and_check(&b, NULL);
     hs_stop_and_check(&a, NULL);

@@ -97,6 +97,8 @@ static const struct setting settings[] = {
      "a whole number from"},
     {"archive-read-through", "LIVELOG_ARCHIVE_READ_THROUGH", "on", "1",
      "on or off"},
+    {"archive-redirect-public", "LIVELOG_ARCHIVE_REDIRECT_PUBLIC", "on", "no",
+     "on or off"},
     {"max-connections", "LIVELOG_MAX_CONNECTIONS", "16", "15",
      "a whole number from"},
     {"read-timeout", "LIVELOG_READ_TIMEOUT", "1", "1h", "a whole number from"},
@@ -406,6 +408,7 @@ static void assert_defaults(const struct serve_config *c)
     assert_true(c->archive_workers == 2);
     assert_true(c->archive_local_retention_s == 3600);
     assert_true(c->archive_read_through == 0);
+    assert_true(c->archive_redirect_public == 0);
     assert_true(c->max_connections == 32768);
     assert_true(c->read_timeout_s == 60);
 }
@@ -452,6 +455,7 @@ static void assert_goods(const struct serve_config *c)
     assert_true(c->archive_workers == 4);
     assert_true(c->archive_local_retention_s == 0);
     assert_true(c->archive_read_through == 1);
+    assert_true(c->archive_redirect_public == 1);
     assert_true(c->max_connections == 16);
     assert_true(c->read_timeout_s == 1);
 }
@@ -638,6 +642,7 @@ static void test_flags_win(void **state)
         "8M",
         "2",
         "3600",
+        "off",
         "off",
         "32768",
         "60",

@@ -105,8 +105,45 @@ function denied(msg) {
   return new S3Error('AccessDenied', msg);
 }
 
+// Query-string authentication (a presigned URL): the same signature over
+// the query without X-Amz-Signature, the host header, UNSIGNED-PAYLOAD;
+// refused once X-Amz-Date + X-Amz-Expires has passed.
+function verifyPresigned(ctx) {
+  const url = ctx.originalUrl;
+  const q = url.indexOf('?');
+  const raw = url.slice(q + 1);
+  const params = new URLSearchParams(raw);
+  const cred = (params.get('X-Amz-Credential') || '').split('/');
+  const amzDate = params.get('X-Amz-Date') || '';
+  const expires = Number(params.get('X-Amz-Expires'));
+  if (params.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || cred.length !== 5 ||
+      cred[4] !== 'aws4_request' || !/^[0-9]{8}T[0-9]{6}Z$/.test(amzDate) ||
+      !amzDate.startsWith(cred[1]) || !(expires >= 1 && expires <= 604800) ||
+      params.get('X-Amz-SignedHeaders') !== 'host')
+    throw denied('a malformed presigned URL');
+  const t = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8),
+    +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
+  if (Date.now() > t + expires * 1000) throw denied('Request has expired');
+  const account = AWSAccount.registry.get(cred[0]);
+  if (!account) throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  const secret = account.accessKeys.get(cred[0]);
+  const unsigned = raw.split('&').filter(p => !p.startsWith('X-Amz-Signature=')).join('&');
+  const canonicalRequest = [ctx.method, url.slice(0, q), canonicalQuery(unsigned),
+    `host:${ctx.get('host')}\n`, 'host', 'UNSIGNED-PAYLOAD'].join('\n');
+  const scope = `${cred[1]}/${cred[2]}/${cred[3]}/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256hex(canonicalRequest)].join('\n');
+  const key = hmac(hmac(hmac(hmac('AWS4' + secret, cred[1]), cred[2]), cred[3]), 'aws4_request');
+  const expected = hmac(key, toSign);
+  const given = Buffer.from(params.get('X-Amz-Signature') || '', 'hex');
+  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected))
+    throw new S3Error('SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided.',
+      { CanonicalRequest: canonicalRequest });
+}
+
 function verifySigV4(ctx) {
   const auth = ctx.get('authorization');
+  if (!auth && ctx.originalUrl.includes('X-Amz-Signature=')) return verifyPresigned(ctx);
   if (!auth) return; // anonymous: s3rver decides
   const m = AUTH_RE.exec(auth);
   if (!m) {
