@@ -395,6 +395,7 @@ int serve_main(int argc, char **argv)
 out:
     http_daemon_quiesce(wd);
     http_daemon_quiesce(rd);
+    stream_archive_stop(); /* uploads in progress stop; done again later */
     if (reg != NULL)
         stream_registry_close_all(reg);
     http_daemon_stop(wd);
@@ -402,7 +403,6 @@ out:
     metrics_set_census_probe(NULL, NULL);
     syncer_stop();
     stream_severity_stop();
-    stream_archive_stop();
     stream_registry_free(reg);
     archive_free(archive);
     auth_keyring_free(reloadable.keys);

@@ -4,6 +4,7 @@
 #include "archive/archive.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,19 @@
 
 #include "log/log.h"
 #include "store/store_name.h"
+
+/* archive_interrupt: every transfer in progress stops (a stop). */
+static atomic_bool interrupted;
+
+void archive_interrupt(void)
+{
+    atomic_store(&interrupted, true);
+}
+
+bool archive_is_interrupted(void)
+{
+    return atomic_load_explicit(&interrupted, memory_order_relaxed);
+}
 
 struct archive {
     const struct archive_ops *ops; /* the backend's functions */

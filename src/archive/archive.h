@@ -161,7 +161,17 @@ int archive_delete(struct archive *a, const char *name, size_t nlen);
 int archive_presign(struct archive *a, const char *name, size_t nlen,
                     uint64_t ttl_s, int64_t now_s, char **ret);
 
+/* Makes every transfer in progress, and every later one, fail soon
+ * (-EAGAIN) instead of running to its end: the server is stopping. A
+ * multipart upload cut this way keeps its id with the caller (the
+ * upload_id_cb is not called with NULL), to be aborted at the next start.
+ * Any thread; for the rest of the process. */
+void archive_interrupt(void);
+
 /* ---- the backends: archive.c's dispatch only ---- */
+
+/* True once archive_interrupt was called (the backends' loops check it). */
+bool archive_is_interrupted(void);
 
 /* A backend behind struct archive. Each op gets the backend's own state
  * and a name already checked. */

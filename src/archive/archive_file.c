@@ -256,6 +256,10 @@ static int copy_hashed(int src, int dst, uint64_t size, unsigned char *buf,
     if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
         return -ENOMEM;
     while (off < size) {
+        if (archive_is_interrupted()) {
+            r = -EAGAIN; /* the server is stopping: done again later */
+            break;
+        }
         size_t want =
             size - off < COPY_BLOCK ? (size_t)(size - off) : COPY_BLOCK;
         ssize_t n = pread(src, buf, want, (off_t)off);

@@ -487,6 +487,10 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 
     (void)dltotal;
     (void)ultotal;
+    if (archive_is_interrupted()) {
+        q->stalled = true; /* reported as -EAGAIN: tried again later */
+        return 1;
+    }
     if (q->moved_ns == 0 || dlnow != q->seen_dl || ulnow != q->seen_ul) {
         q->seen_dl = dlnow;
         q->seen_ul = ulnow;

@@ -1,9 +1,10 @@
 /* http_archive: GET and HEAD of a log whose bytes are only in the archive
  * store (contract in http_archive.h). The server proxies: a content
- * reader pulls the answer from the store in blocks of ARCHIVE_BLOCK with
- * ranged GETs, so a reader costs one block of memory, and a private log
- * is never answered with a redirect. Runs on the read listener's
- * threads (a block's GET blocks that thread for its round trip). */
+ * reader pulls the answer from the store with ranged GETs of 256 KiB
+ * doubling to 8 MiB as the reader goes on, so a reader costs at most one
+ * block of memory (8 MiB), and a private log is never answered with a
+ * redirect. Runs on the read listener's threads (a block's GET blocks
+ * that thread for its round trip). */
 #include "http/http_archive.h"
 
 #include <errno.h>
@@ -18,7 +19,10 @@
 #include "metrics/metrics.h"
 #include "store/store_name.h"
 
-#define ARCHIVE_BLOCK (1024 * 1024)
+/* A reader's ranged GETs start at BLOCK_MIN and double up to BLOCK_MAX as
+ * it reads on: a quick first byte, then few requests per byte. */
+#define BLOCK_MIN (256 * 1024)
+#define BLOCK_MAX (8 * 1024 * 1024)
 #define TAIL_BLOCK (64 * 1024)
 
 struct remote {
@@ -28,8 +32,16 @@ struct remote {
     uint64_t start, end; /* the answer: bytes [start, end) */
     uint64_t buf_off;    /* buf holds [buf_off, buf_off + have) */
     size_t have;
-    char buf[];
+    size_t block; /* the next GET's size; buf holds that much */
+    char *buf;
 };
+
+static void remote_free(void *cls)
+{
+    struct remote *r = cls;
+    free(r->buf);
+    free(r);
+}
 
 static ssize_t remote_read(void *cls, uint64_t pos, char *out, size_t max)
 {
@@ -38,8 +50,14 @@ static ssize_t remote_read(void *cls, uint64_t pos, char *out, size_t max)
     if (off >= r->end)
         return MHD_CONTENT_READER_END_OF_STREAM;
     if (off < r->buf_off || off >= r->buf_off + r->have) {
-        uint64_t want =
-            r->end - off < ARCHIVE_BLOCK ? r->end - off : ARCHIVE_BLOCK;
+        if (r->have > 0 && r->block < BLOCK_MAX) { /* reading on: grow */
+            char *nb = realloc(r->buf, r->block * 2);
+            if (nb != NULL) {
+                r->buf = nb;
+                r->block *= 2;
+            }
+        }
+        uint64_t want = r->end - off < r->block ? r->end - off : r->block;
         ssize_t n = archive_read(r->archive, r->name, r->nlen, off, r->buf,
                                  (size_t)want);
         if (n <= 0) {
@@ -63,9 +81,15 @@ static struct MHD_Response *remote_response(struct archive *a, const char *name,
                                             size_t nlen, uint64_t start,
                                             uint64_t end)
 {
-    struct remote *r = malloc(sizeof(*r) + ARCHIVE_BLOCK);
+    struct remote *r = malloc(sizeof(*r));
     if (r == NULL)
         return NULL;
+    r->block = BLOCK_MIN;
+    r->buf = malloc(BLOCK_MIN);
+    if (r->buf == NULL) {
+        free(r);
+        return NULL;
+    }
     r->archive = a;
     memcpy(r->name, name, nlen);
     r->name[nlen] = '\0';
@@ -75,9 +99,9 @@ static struct MHD_Response *remote_response(struct archive *a, const char *name,
     r->buf_off = 0;
     r->have = 0;
     struct MHD_Response *resp = MHD_create_response_from_callback(
-        end - start, 64 * 1024, remote_read, r, free);
+        end - start, 64 * 1024, remote_read, r, remote_free);
     if (resp == NULL)
-        free(r);
+        remote_free(r);
     return resp;
 }
 

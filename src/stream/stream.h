@@ -83,6 +83,7 @@ struct stream {
     atomic_bool tally_on;
     atomic_bool tally_queued;
     atomic_bool archive_queued; /* in stream_archive's queue */
+    atomic_bool deleted;        /* DELETE or retention removed its files */
     pthread_mutex_t tally_lock;
 };
 

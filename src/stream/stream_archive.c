@@ -6,19 +6,24 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/core_clock.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
+#include "stream/stream_severity.h"
 
 #define BACKOFF_MIN_NS (1 * CORE_NS_PER_S)
 #define BACKOFF_MAX_NS (300 * CORE_NS_PER_S)
 #define WORKERS_MAX 16
+#define WORKER_NICE 10
 
 struct job {
     struct stream *s; /* referenced */
@@ -125,7 +130,7 @@ static int upload(struct stream *s)
     const char *name = store_stream_name(st, &nlen);
     if (store_stream_archived_ms(st) != 0)
         return 0;
-    if (stream_is_closing(s))
+    if (atomic_load(&s->deleted))
         return -ESTALE;
     char id[256];
     store_stream_upload_id(st, id, sizeof(id));
@@ -152,7 +157,7 @@ static int upload(struct stream *s)
     close(fd);
     if (rc != 0)
         return rc;
-    if (stream_is_closing(s)) { /* deleted during the upload */
+    if (atomic_load(&s->deleted)) { /* deleted during the upload */
         (void)archive_delete(q.archive, name, nlen);
         return -ESTALE;
     }
@@ -207,9 +212,25 @@ static size_t first_due(void)
     return best;
 }
 
+/* Archiving is background work: it runs on what the listeners and the
+ * writers leave of the CPUs (SCHED_IDLE), so a busy archive takes what
+ * ingest leaves rather than what it needs; nice 10 where SCHED_IDLE is
+ * refused. */
+static void lower_priority(void)
+{
+    struct sched_param sp = {.sched_priority = 0};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) == 0)
+        return;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    if (setpriority(PRIO_PROCESS, (id_t)tid, WORKER_NICE) != 0)
+        log_debug(LOGC_STORE, "the archive worker runs at normal priority",
+                  LF_I64("errno", errno));
+}
+
 static void *worker_main(void *arg)
 {
     (void)arg;
+    lower_priority();
     pthread_mutex_lock(&q.lock);
     while (!q.stop) {
         size_t i = first_due();
@@ -285,6 +306,7 @@ void stream_archive_stop(void)
     }
     q.stop = true;
     pthread_cond_broadcast(&q.cond);
+    archive_interrupt(); /* uploads in progress stop, done again later */
     unsigned n = q.nthreads;
     pthread_mutex_unlock(&q.lock);
     for (unsigned i = 0; i < n; i++)
@@ -309,6 +331,10 @@ bool stream_archive_evict_due(struct stream *s, uint64_t now_ms)
     if (at == 0 || store_stream_is_evicted(s->store) ||
         now_ms < at + q.local_retention_ms)
         return false;
+    if (!stream_severity_caught_up(s)) {
+        stream_severity_notify(s, 0); /* the janitor tries again later */
+        return false;
+    }
     int rc = store_stream_evict(s->store);
     size_t nlen = 0;
     const char *name = store_stream_name(s->store, &nlen);

@@ -440,6 +440,7 @@ int stream_registry_delete(struct stream_registry *r, struct stream *s)
         return -ENOENT; /* deleted meanwhile */
     uint64_t len = store_stream_length(s->store);
     atomic_fetch_sub(&r->bytes, len);
+    atomic_store(&s->deleted, true); /* an upload of it stops (archive) */
     int rc = store_stream_remove(s->store);
     if (rc != 0)
         log_warning(LOGC_STORE, "removing a stream's files failed",

@@ -32,8 +32,10 @@ static struct {
     struct stream **queue;
     size_t head, count, cap;
     bool running, stop;
-    char *buf;                 /* CHUNK bytes, the worker's only */
-    _Atomic uint64_t appended; /* bytes appended to tallied streams */
+    char *buf;                        /* CHUNK bytes, the worker's only */
+    _Atomic uint64_t appended;        /* bytes appended to tallied streams */
+    uint64_t sample_ns, sample_bytes; /* the busy window: start, bytes */
+    bool busy;                        /* the last window's verdict */
 } worker = {.lock = PTHREAD_MUTEX_INITIALIZER}; /* cond: in start */
 
 int stream_severity_enable(struct stream *s, bool recovered)
@@ -133,27 +135,37 @@ void stream_severity_notify(struct stream *s, size_t len)
 
 /* With worker.lock held: waits while the writers append faster than
  * BUSY_BYTES_PER_S (or until asked to stop). */
+/* With worker.lock held: true while the writers append faster than
+ * BUSY_BYTES_PER_S, measured over the last window of BUSY_WAIT_MS or
+ * more (a decision lasts until the next window ends, so a worker that is
+ * not waiting pays one clock read per chunk, not a wait). */
+static bool ingest_is_busy(void)
+{
+    uint64_t now = core_clock_mono_ns();
+    uint64_t window = now - worker.sample_ns;
+    if (window >= BUSY_WAIT_MS * CORE_NS_PER_MS) {
+        uint64_t n =
+            atomic_load_explicit(&worker.appended, memory_order_relaxed);
+        worker.busy = (n - worker.sample_bytes) * (CORE_NS_PER_S / 1000) /
+                          (window / 1000) >=
+                      BUSY_BYTES_PER_S;
+        worker.sample_ns = now;
+        worker.sample_bytes = n;
+    }
+    return worker.busy;
+}
+
+/* With worker.lock held: waits in steps of BUSY_WAIT_MS while ingest is
+ * busy (or until asked to stop). */
 static void wait_for_a_lull(void)
 {
-    for (;;) {
-        uint64_t before =
-            atomic_load_explicit(&worker.appended, memory_order_relaxed);
+    while (!worker.stop && ingest_is_busy()) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         uint64_t ns = (uint64_t)ts.tv_nsec + BUSY_WAIT_MS * CORE_NS_PER_MS;
         ts.tv_sec += (time_t)(ns / CORE_NS_PER_S);
         ts.tv_nsec = (long)(ns % CORE_NS_PER_S);
-        while (!worker.stop &&
-               pthread_cond_timedwait(&worker.cond, &worker.lock, &ts) == 0)
-            ; /* a signal of a new stream: keep measuring the window */
-        if (worker.stop)
-            return;
-        uint64_t rate =
-            (atomic_load_explicit(&worker.appended, memory_order_relaxed) -
-             before) *
-            1000 / BUSY_WAIT_MS;
-        if (rate < BUSY_BYTES_PER_S)
-            return;
+        pthread_cond_timedwait(&worker.cond, &worker.lock, &ts);
     }
 }
 
@@ -181,10 +193,13 @@ static void *worker_main(void *arg)
          * queue the stream again. */
         atomic_store(&s->tally_queued, false);
         pthread_mutex_lock(&s->tally_lock);
-        int rc = catch_up(s, worker.buf, 4 * CHUNK);
+        int rc = catch_up(s, worker.buf, 16 * CHUNK);
         pthread_mutex_unlock(&s->tally_lock);
         if (rc == 1) /* more to do: behind the others in the queue */
             stream_severity_notify(s, 0);
+        else if (rc == 0) /* an archived stream may now leave the disk */
+            (void)stream_archive_evict_due(s, core_clock_real_ns() /
+                                                  CORE_NS_PER_MS);
         else if (rc < 0)
             log_debug(LOGC_STREAM, "classifying a stream's lines failed",
                       LF_I64("errno", -rc));
@@ -268,6 +283,17 @@ int stream_severity_snapshot(struct stream *s, struct severity_counts *ret,
     pthread_mutex_unlock(&s->tally_lock);
     free(buf);
     return rc;
+}
+
+bool stream_severity_caught_up(struct stream *s)
+{
+    if (!atomic_load(&s->tally_on))
+        return true;
+    struct severity_counts c;
+    pthread_mutex_lock(&s->tally_lock);
+    severity_tally_counts(s->tally, &c);
+    pthread_mutex_unlock(&s->tally_lock);
+    return c.bytes >= store_stream_length(s->store);
 }
 
 void stream_severity_free(struct stream *s)

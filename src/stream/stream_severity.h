@@ -56,6 +56,11 @@ int stream_severity_snapshot(struct stream *s, struct severity_counts *ret,
                              struct severity_hit *hits, size_t cap,
                              size_t *ret_n, size_t *ret_total);
 
+/* True when the tally has seen every committed byte (or none is kept):
+ * the archive waits for it before removing a stream's local copy, so that
+ * the tally is not filled from the store. Any thread. */
+bool stream_severity_caught_up(struct stream *s);
+
 /* Frees the tally (stream_free calls it). */
 void stream_severity_free(struct stream *s);
 
