@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 
 #include "log/log.h"
 #include "store/store_name.h"
+
+#define THROTTLE_STEP_MS 50u
+#define THROTTLE_MAX_MS 10000u /* per call: a transfer never stalls long */
 
 /* archive_interrupt: every transfer in progress stops (a stop). */
 static atomic_bool interrupted;
@@ -24,6 +28,26 @@ void archive_interrupt(void)
 bool archive_is_interrupted(void)
 {
     return atomic_load_explicit(&interrupted, memory_order_relaxed);
+}
+
+/* archive_set_throttle: the caller's "ingest is busy" test. */
+static _Atomic(bool (*)(void)) throttle;
+
+void archive_set_throttle(bool (*busy)(void))
+{
+    atomic_store(&throttle, busy);
+}
+
+void archive_throttle_wait(void)
+{
+    bool (*busy)(void) = atomic_load(&throttle);
+    if (busy == NULL)
+        return;
+    const struct timespec step = {0, THROTTLE_STEP_MS * 1000000L};
+    for (unsigned waited = 0;
+         waited < THROTTLE_MAX_MS && busy() && !archive_is_interrupted();
+         waited += THROTTLE_STEP_MS)
+        nanosleep(&step, NULL);
 }
 
 struct archive {

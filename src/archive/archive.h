@@ -168,7 +168,16 @@ int archive_presign(struct archive *a, const char *name, size_t nlen,
  * Any thread; for the rest of the process. */
 void archive_interrupt(void);
 
+/* Lets transfers give way to ingest: while busy() is true, uploads pause
+ * between blocks (50 ms at a time, at most 10 s per block, so that no
+ * transfer stalls into the store's or our own timeouts). NULL: never.
+ * Any thread. */
+void archive_set_throttle(bool (*busy)(void));
+
 /* ---- the backends: archive.c's dispatch only ---- */
+
+/* Waits while the throttle says ingest is busy (see above). */
+void archive_throttle_wait(void);
 
 /* True once archive_interrupt was called (the backends' loops check it). */
 bool archive_is_interrupted(void);

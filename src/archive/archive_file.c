@@ -256,6 +256,7 @@ static int copy_hashed(int src, int dst, uint64_t size, unsigned char *buf,
     if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
         return -ENOMEM;
     while (off < size) {
+        archive_throttle_wait();
         if (archive_is_interrupted()) {
             r = -EAGAIN; /* the server is stopping: done again later */
             break;

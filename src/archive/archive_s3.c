@@ -450,6 +450,8 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 
     if (left == 0)
         return 0;
+    archive_throttle_wait();
+    q->moved_ns = core_clock_mono_ns(); /* a pause is not a stall */
     size_t want = left < cap ? (size_t)left : cap;
     do {
         n = pread(q->fd, buf, want, (off_t)(q->body_off + q->body_pos));

@@ -189,6 +189,13 @@ void metrics_add(enum metrics_counter c, uint64_t n)
     atomic_fetch_add_explicit(&counters[c], n, memory_order_relaxed);
 }
 
+uint64_t metrics_counter(enum metrics_counter c)
+{
+    if ((int)c < 0 || c >= METRICS_COUNTER_COUNT)
+        return 0;
+    return atomic_load_explicit(&counters[c], memory_order_relaxed);
+}
+
 void metrics_gauge_add(enum metrics_gauge g, int64_t d)
 {
     if ((int)g < 0 || g >= METRICS_GAUGE_COUNT)

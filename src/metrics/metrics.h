@@ -77,6 +77,9 @@ void metrics_init(const char *version, uint64_t start_real_ns);
  * Can't fail. */
 void metrics_add(enum metrics_counter c, uint64_t n);
 
+/* A counter's value now (0 for an out-of-range c). Any thread. */
+uint64_t metrics_counter(enum metrics_counter c);
+
 /* Adds d (negative to subtract) to a gauge / sets it. Out-of-range g:
  * nothing. Any thread, lock-free. Can't fail. */
 void metrics_gauge_add(enum metrics_gauge g, int64_t d);

@@ -6,7 +6,6 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,11 @@
 #define BACKOFF_MIN_NS (1 * CORE_NS_PER_S)
 #define BACKOFF_MAX_NS (300 * CORE_NS_PER_S)
 #define WORKERS_MAX 16
-#define WORKER_NICE 10
+#define WORKER_NICE 19
+/* Uploads pause while all writers together append faster than this (a
+ * burst; ordinary CI output is far below), as the severity worker does. */
+#define BUSY_BYTES_PER_S (64u * 1024 * 1024)
+#define BUSY_WINDOW_NS (50 * CORE_NS_PER_MS)
 
 struct job {
     struct stream *s; /* referenced */
@@ -140,6 +143,7 @@ static int upload(struct stream *s)
             return rc;
         (void)store_stream_set_upload_id(st, NULL);
     }
+    archive_throttle_wait(); /* the hash reads the whole log */
     uint64_t t0 = core_clock_mono_ns();
     struct archive_meta meta = {
         .size = store_stream_length(st),
@@ -212,15 +216,12 @@ static size_t first_due(void)
     return best;
 }
 
-/* Archiving is background work: it runs on what the listeners and the
- * writers leave of the CPUs (SCHED_IDLE), so a busy archive takes what
- * ingest leaves rather than what it needs; nice 10 where SCHED_IDLE is
- * refused. */
+/* Archiving is background work: below the listeners and the writers
+ * (nice WORKER_NICE for this thread), and it pauses during ingest bursts
+ * (archive_set_throttle). Not SCHED_IDLE: a starved worker holding q.lock
+ * would starve the writer that completes a stream (priority inversion). */
 static void lower_priority(void)
 {
-    struct sched_param sp = {.sched_priority = 0};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) == 0)
-        return;
     pid_t tid = (pid_t)syscall(SYS_gettid);
     if (setpriority(PRIO_PROCESS, (id_t)tid, WORKER_NICE) != 0)
         log_debug(LOGC_STORE, "the archive worker runs at normal priority",
@@ -271,8 +272,31 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The archive's throttle: true while the writers append faster than
+ * BUSY_BYTES_PER_S, measured over windows of BUSY_WINDOW_NS. */
+static bool ingest_is_busy(void)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static uint64_t sample_ns, sample_bytes;
+    static bool busy;
+    pthread_mutex_lock(&lock);
+    uint64_t now = core_clock_mono_ns();
+    uint64_t window = now - sample_ns;
+    if (window >= BUSY_WINDOW_NS) {
+        uint64_t n = metrics_counter(METRICS_BYTES_RECEIVED);
+        busy = (n - sample_bytes) * 1000 / (window / CORE_NS_PER_MS) >=
+               BUSY_BYTES_PER_S;
+        sample_ns = now;
+        sample_bytes = n;
+    }
+    bool b = busy;
+    pthread_mutex_unlock(&lock);
+    return b;
+}
+
 int stream_archive_start(const struct stream_archive_config *cfg)
 {
+    archive_set_throttle(ingest_is_busy);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);

@@ -1,11 +1,13 @@
 /* stream_severity: a stream's severity tally, filled from the data file
- * by the idle-priority worker and by snapshots (contract in
+ * by the lowest-priority worker and by snapshots (contract in
  * stream_severity.h). */
 #include "stream/stream_severity.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,9 +174,11 @@ static void wait_for_a_lull(void)
 static void *worker_main(void *arg)
 {
     (void)arg;
-    /* Only what a free core would not do otherwise. */
-    struct sched_param sp = {.sched_priority = 0};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+    /* Below everything else (nice 19), but not SCHED_IDLE: a thread that
+     * may hold worker.lock or a tally lock must not be starved, or the
+     * writers waiting for that lock would be (priority inversion). */
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    if (setpriority(PRIO_PROCESS, (id_t)tid, 19) != 0)
         log_debug(LOGC_STREAM, "the severity worker runs at normal priority");
     pthread_mutex_lock(&worker.lock);
     for (;;) {

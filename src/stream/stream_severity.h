@@ -4,8 +4,9 @@
  *
  * Off the writer's path: an append only marks the stream as having
  * unclassified bytes (one atomic exchange; the first mark queues it). The
- * severity worker, a thread at idle scheduling priority (SCHED_IDLE),
- * reads those bytes back from the data file (the page cache) and feeds
+ * severity worker, a thread at the lowest priority (nice 19; not
+ * SCHED_IDLE, which could starve it while it holds a lock a writer
+ * needs), reads those bytes back from the data file (the page cache) and feeds
  * the tally, so classifying costs ingest nothing while a core is free. A
  * snapshot (the stats route) first classifies whatever the worker has not
  * reached yet, so its answer always covers every committed byte. While
