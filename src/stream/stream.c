@@ -9,6 +9,7 @@
 
 #include "core/core_clock.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "stream/stream_archive.h"
 #include "stream/stream_mask.h"
 #include "stream/stream_severity.h"
@@ -17,6 +18,26 @@
 /* Spacing of wake rounds per parked waiter, and its cap (stream.h). */
 #define WAKE_NS_PER_WAITER UINT64_C(20000)       /* 20 us  */
 #define WAKE_WINDOW_MAX_NS (40 * CORE_NS_PER_MS) /* 40 ms */
+
+bool stream_ingest_busy(void)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static uint64_t sample_ns, sample_bytes;
+    static bool busy;
+    pthread_mutex_lock(&lock);
+    uint64_t now = core_clock_mono_ns();
+    uint64_t window = now - sample_ns;
+    if (window >= STREAM_BUSY_WINDOW_MS * CORE_NS_PER_MS) {
+        uint64_t n = metrics_counter(METRICS_BYTES_RECEIVED);
+        busy = (n - sample_bytes) * 1000 / (window / CORE_NS_PER_MS) >=
+               STREAM_BUSY_BYTES_PER_S;
+        sample_ns = now;
+        sample_bytes = n;
+    }
+    bool b = busy;
+    pthread_mutex_unlock(&lock);
+    return b;
+}
 
 int stream_create(struct store_stream *store, bool resumable,
                   struct stream **ret)
@@ -164,7 +185,7 @@ int stream_append(struct stream *s, const void *buf, size_t len)
     int rc = store_stream_append(s->store, buf, len);
     if (rc != 0)
         return rc;
-    stream_severity_notify(s, len);
+    stream_severity_notify(s);
     notify_commit(s);
     return 0;
 }
@@ -185,7 +206,7 @@ void stream_set_state(struct stream *s, enum store_state st)
                     LF_STR("state", store_stream_state_name(st)),
                     LF_I64("errno", -rc));
     if (st == STORE_COMPLETE) {
-        stream_severity_notify(s, 0); /* the tally ends the last line */
+        stream_severity_notify(s); /* the tally ends the last line */
         stream_archive_enqueue(s);
     }
     stream_wake_all(s);

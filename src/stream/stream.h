@@ -87,6 +87,15 @@ struct stream {
     pthread_mutex_t tally_lock;
 };
 
+/* True while all writers together append faster than STREAM_BUSY_BYTES_PER_S
+ * (a burst; ordinary CI output is far below), measured over windows of
+ * STREAM_BUSY_WINDOW_MS from the bytes-received counter of /metrics (a
+ * verdict lasts until the next window ends). Background work (the
+ * severity worker, archive uploads) waits while it is true. Any thread. */
+#define STREAM_BUSY_BYTES_PER_S (64u * 1024 * 1024)
+#define STREAM_BUSY_WINDOW_MS 50
+bool stream_ingest_busy(void);
+
 /* Takes ownership of `store`. The new stream holds one reference (the
  * caller's). Returns 0 or -ENOMEM; *ret set on success. */
 int stream_create(struct store_stream *store, bool resumable,

@@ -23,10 +23,6 @@
 #define BACKOFF_MAX_NS (300 * CORE_NS_PER_S)
 #define WORKERS_MAX 16
 #define WORKER_NICE 19
-/* Uploads pause while all writers together append faster than this (a
- * burst; ordinary CI output is far below), as the severity worker does. */
-#define BUSY_BYTES_PER_S (64u * 1024 * 1024)
-#define BUSY_WINDOW_NS (50 * CORE_NS_PER_MS)
 
 struct job {
     struct stream *s; /* referenced */
@@ -272,31 +268,9 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* The archive's throttle: true while the writers append faster than
- * BUSY_BYTES_PER_S, measured over windows of BUSY_WINDOW_NS. */
-static bool ingest_is_busy(void)
-{
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    static uint64_t sample_ns, sample_bytes;
-    static bool busy;
-    pthread_mutex_lock(&lock);
-    uint64_t now = core_clock_mono_ns();
-    uint64_t window = now - sample_ns;
-    if (window >= BUSY_WINDOW_NS) {
-        uint64_t n = metrics_counter(METRICS_BYTES_RECEIVED);
-        busy = (n - sample_bytes) * 1000 / (window / CORE_NS_PER_MS) >=
-               BUSY_BYTES_PER_S;
-        sample_ns = now;
-        sample_bytes = n;
-    }
-    bool b = busy;
-    pthread_mutex_unlock(&lock);
-    return b;
-}
-
 int stream_archive_start(const struct stream_archive_config *cfg)
 {
-    archive_set_throttle(ingest_is_busy);
+    archive_set_throttle(stream_ingest_busy);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -356,7 +330,7 @@ bool stream_archive_evict_due(struct stream *s, uint64_t now_ms)
         now_ms < at + q.local_retention_ms)
         return false;
     if (!stream_severity_caught_up(s)) {
-        stream_severity_notify(s, 0); /* the janitor tries again later */
+        stream_severity_notify(s); /* the janitor tries again later */
         return false;
     }
     int rc = store_stream_evict(s->store);

@@ -18,12 +18,6 @@
 #include "stream/stream_archive.h"
 
 #define CHUNK (256 * 1024) /* bytes read and classified at a time */
-/* While all writers together append faster than this, the worker waits
- * (in steps of BUSY_WAIT_MS) so that classifying takes nothing from a
- * burst of ingest; it catches up when the burst ends, and a snapshot
- * never waits for it. Ordinary CI output (KB/s per task) is far below. */
-#define BUSY_BYTES_PER_S (64u * 1024 * 1024)
-#define BUSY_WAIT_MS 50
 
 /* The worker: a queue of streams with unclassified bytes, each holding a
  * reference and queued at most once (s->tally_queued). */
@@ -34,10 +28,7 @@ static struct {
     struct stream **queue;
     size_t head, count, cap;
     bool running, stop;
-    char *buf;                        /* CHUNK bytes, the worker's only */
-    _Atomic uint64_t appended;        /* bytes appended to tallied streams */
-    uint64_t sample_ns, sample_bytes; /* the busy window: start, bytes */
-    bool busy;                        /* the last window's verdict */
+    char *buf; /* CHUNK bytes, the worker's only */
 } worker = {.lock = PTHREAD_MUTEX_INITIALIZER}; /* cond: in start */
 
 int stream_severity_enable(struct stream *s, bool recovered)
@@ -126,45 +117,25 @@ static void enqueue(struct stream *s)
     pthread_mutex_unlock(&worker.lock);
 }
 
-void stream_severity_notify(struct stream *s, size_t len)
+void stream_severity_notify(struct stream *s)
 {
     if (!atomic_load_explicit(&s->tally_on, memory_order_relaxed))
         return;
-    atomic_fetch_add_explicit(&worker.appended, len, memory_order_relaxed);
     if (!atomic_exchange(&s->tally_queued, true))
         enqueue(s);
 }
 
-/* With worker.lock held: waits while the writers append faster than
- * BUSY_BYTES_PER_S (or until asked to stop). */
-/* With worker.lock held: true while the writers append faster than
- * BUSY_BYTES_PER_S, measured over the last window of BUSY_WAIT_MS or
- * more (a decision lasts until the next window ends, so a worker that is
- * not waiting pays one clock read per chunk, not a wait). */
-static bool ingest_is_busy(void)
-{
-    uint64_t now = core_clock_mono_ns();
-    uint64_t window = now - worker.sample_ns;
-    if (window >= BUSY_WAIT_MS * CORE_NS_PER_MS) {
-        uint64_t n =
-            atomic_load_explicit(&worker.appended, memory_order_relaxed);
-        worker.busy = (n - worker.sample_bytes) * (CORE_NS_PER_S / 1000) /
-                          (window / 1000) >=
-                      BUSY_BYTES_PER_S;
-        worker.sample_ns = now;
-        worker.sample_bytes = n;
-    }
-    return worker.busy;
-}
-
-/* With worker.lock held: waits in steps of BUSY_WAIT_MS while ingest is
- * busy (or until asked to stop). */
+/* With worker.lock held: waits in steps of STREAM_BUSY_WINDOW_MS while
+ * stream_ingest_busy() (or until asked to stop), so that classifying
+ * takes nothing from a burst of ingest; the worker catches up when the
+ * burst ends, and a snapshot never waits for it. */
 static void wait_for_a_lull(void)
 {
-    while (!worker.stop && ingest_is_busy()) {
+    while (!worker.stop && stream_ingest_busy()) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t ns = (uint64_t)ts.tv_nsec + BUSY_WAIT_MS * CORE_NS_PER_MS;
+        uint64_t ns =
+            (uint64_t)ts.tv_nsec + STREAM_BUSY_WINDOW_MS * CORE_NS_PER_MS;
         ts.tv_sec += (time_t)(ns / CORE_NS_PER_S);
         ts.tv_nsec = (long)(ns % CORE_NS_PER_S);
         pthread_cond_timedwait(&worker.cond, &worker.lock, &ts);
@@ -200,7 +171,7 @@ static void *worker_main(void *arg)
         int rc = catch_up(s, worker.buf, 16 * CHUNK);
         pthread_mutex_unlock(&s->tally_lock);
         if (rc == 1) /* more to do: behind the others in the queue */
-            stream_severity_notify(s, 0);
+            stream_severity_notify(s);
         else if (rc == 0) /* an archived stream may now leave the disk */
             (void)stream_archive_evict_due(s, core_clock_real_ns() /
                                                   CORE_NS_PER_MS);

@@ -10,8 +10,8 @@
  * the tally, so classifying costs ingest nothing while a core is free. A
  * snapshot (the stats route) first classifies whatever the worker has not
  * reached yet, so its answer always covers every committed byte. While
- * the writers together append faster than 64 MB/s (a burst no CI task
- * makes, but a benchmark does) the worker waits for the burst to end.
+ * stream_ingest_busy() (a burst above 64 MB/s: no CI task makes one, a
+ * benchmark does) the worker waits for the burst to end.
  *
  * A stream recovered after a restart starts with an empty tally that its
  * next append (through the worker) or first snapshot fills from the data
@@ -43,10 +43,9 @@ void stream_severity_stop(void);
  * a restart does not read every stored log back). Returns 0 or -ENOMEM. */
 int stream_severity_enable(struct stream *s, bool recovered);
 
-/* Writer, after each append (len bytes) or state change (0): the stream
- * has bytes or a completion the tally has not seen. Cheap; never blocks
- * on I/O. */
-void stream_severity_notify(struct stream *s, size_t len);
+/* Writer, after each append or state change: the stream has bytes or a
+ * completion the tally has not seen. Cheap; never blocks on I/O. */
+void stream_severity_notify(struct stream *s);
 
 /* A copy of the tally after classifying every committed byte: counts,
  * and up to cap of the first ERROR/FATAL lines (*ret_n of them;
