@@ -531,6 +531,10 @@ void client_http_vsay(const char *verb, const char *fmt, va_list ap)
 int client_http_bearer(const char *token, char **ret)
 {
     static const char prefix[] = "Authorization: Bearer ";
+    if (token == NULL)
+        token = getenv("LIVELOG_TOKEN");
+    if (token == NULL || token[0] == '\0')
+        return 0;
     size_t len = strlen(token);
 
     if (strpbrk(token, "\r\n") != NULL)

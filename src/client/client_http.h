@@ -101,8 +101,9 @@ int client_http_encode_name(const char *name, size_t len, char *out, size_t cap,
                             size_t *ret_len);
 
 /* "Authorization: Bearer TOKEN" in a new string (*ret, the caller frees
- * it). Returns 0, -EINVAL for a token with CR or LF (it would break the
- * header), -ENOMEM. */
+ * it) for the clients' --token, or LIVELOG_TOKEN when token is NULL; *ret
+ * stays NULL when neither is set (or empty). Returns 0, -EINVAL for a
+ * token with CR or LF (it would break the header), -ENOMEM. */
 int client_http_bearer(const char *token, char **ret);
 
 /* Base64 (RFC 4648 section 4, with padding) of in[0..len) into out,

@@ -1000,19 +1000,15 @@ int client_stats_main(int argc, char **argv)
     code = parse_args(argc, argv, st, &token);
     if (code >= 0)
         goto out;
-    if (token == NULL)
-        token = getenv("LIVELOG_TOKEN");
-    if (token != NULL && token[0] != '\0') {
-        rc = client_http_bearer(token, &st->auth);
-        if (rc == -EINVAL) {
-            code = usage_error("%s", "the token holds a line break");
-            goto out;
-        }
-        if (rc < 0) {
-            say("out of memory");
-            code = 1;
-            goto out;
-        }
+    rc = client_http_bearer(token, &st->auth);
+    if (rc == -EINVAL) {
+        code = usage_error("%s", "the token holds a line break");
+        goto out;
+    }
+    if (rc < 0) {
+        say("out of memory");
+        code = 1;
+        goto out;
     }
     if (client_stats_metrics_url(st->given, &st->url) < 0) {
         say("out of memory");

@@ -500,19 +500,15 @@ int client_tail_main(int argc, char **argv)
     code = parse_args(argc, argv, t, &token);
     if (code >= 0)
         goto out;
-    if (token == NULL)
-        token = getenv("LIVELOG_TOKEN");
-    if (token != NULL && token[0] != '\0') {
-        rc = client_http_bearer(token, &t->auth);
-        if (rc == -EINVAL) {
-            code = usage_error("%s", "the token holds a line break");
-            goto out;
-        }
-        if (rc < 0) {
-            say("out of memory");
-            code = 1;
-            goto out;
-        }
+    rc = client_http_bearer(token, &t->auth);
+    if (rc == -EINVAL) {
+        code = usage_error("%s", "the token holds a line break");
+        goto out;
+    }
+    if (rc < 0) {
+        say("out of memory");
+        code = 1;
+        goto out;
     }
     signal(SIGPIPE, SIG_IGN);
     if (client_http_global_init() < 0) {
