@@ -17,6 +17,7 @@
 #include "core/core_num.h"
 #include "http/http_archive.h"
 #include "http/http_daemon.h"
+#include "http/http_headers.h"
 #include "http/http_read.h"
 #include "http/http_respond.h"
 #include "log/log.h"
@@ -101,46 +102,6 @@ size_t http_v1_unescape(void *cls, struct MHD_Connection *conn, char *s)
 static const char *header(struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-/* Upload-Complete: absent -> true; "?1" -> true; "?0" -> false. */
-static int parse_complete(const char *v, bool *ret)
-{
-    if (v == NULL || strcmp(v, "?1") == 0) {
-        *ret = true;
-        return 0;
-    }
-    if (strcmp(v, "?0") == 0) {
-        *ret = false;
-        return 0;
-    }
-    return -EINVAL;
-}
-
-/* Repr-Digest (RFC 9530): finds sha-256=:BASE64: in a dictionary.
- * Returns 1 with the digest, 0 when no sha-256 member, -EINVAL when the
- * sha-256 member is malformed. */
-static int parse_digest(const char *v, unsigned char out[32])
-{
-    if (v == NULL)
-        return 0;
-    const char *p = strstr(v, "sha-256=:");
-    if (p == NULL)
-        return 0;
-    p += 9;
-    const char *end = strchr(p, ':');
-    if (end == NULL)
-        return -EINVAL;
-    gnutls_datum_t in = {.data = (unsigned char *)(uintptr_t)p,
-                         .size = (unsigned int)(end - p)};
-    gnutls_datum_t dec = {0};
-    if (gnutls_base64_decode2(&in, &dec) != 0)
-        return -EINVAL;
-    int rc = dec.size == 32 ? 1 : -EINVAL;
-    if (rc == 1)
-        memcpy(out, dec.data, 32);
-    gnutls_free(dec.data);
-    return rc;
 }
 
 /* The writer's position: for a masked stream the writer offset (input
@@ -537,10 +498,10 @@ static const char *writer_headers(struct http_request *req, struct v1_req *w)
     if (w->masks.bad)
         return "Livelog-Mask: each secret must be 4 to 1024 bytes, at most "
                "64 per request\n";
-    if (parse_complete(header(req, "Upload-Complete"), &w->complete_at_end) !=
-        0)
+    if (http_headers_parse_complete(header(req, "Upload-Complete"),
+                                    &w->complete_at_end) != 0)
         return "Upload-Complete must be ?0 or ?1\n";
-    int rc = parse_digest(header(req, "Repr-Digest"), w->digest);
+    int rc = http_headers_parse_digest(header(req, "Repr-Digest"), w->digest);
     if (rc < 0)
         return "Repr-Digest: the sha-256 member must be :BASE64: of 32 "
                "bytes\n";
