@@ -44,7 +44,8 @@ static const char *const level_names[LOG_LEVEL_COUNT] = {
 };
 
 static const char *const component_names[LOGC_COUNT] = {
-    "main", "config", "http", "store", "stream", "mhd", "tls", "auth",
+    "main", "config", "http", "store",   "stream",
+    "mhd",  "tls",    "auth", "forward",
 };
 
 /* Keys the record writes itself: fields may not repeat them. */

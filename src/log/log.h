@@ -42,6 +42,7 @@ enum log_component {
     LOGC_MHD,      /* "mhd"    libmicrohttpd's own messages        */
     LOGC_TLS,      /* "tls"    GnuTLS's own messages               */
     LOGC_AUTH,     /* "auth"   keys, tokens, access decisions       */
+    LOGC_FORWARD,  /* "forward" the forwarder: files and sinks      */
     LOGC_COUNT
 };
 

@@ -185,14 +185,15 @@ static void test_names(void **state)
 {
     static const char *const levels[] = {"fatal", "error", "warning",
                                          "info",  "debug", "trace"};
-    static const char *const comps[] = {"main",   "config", "http", "store",
-                                        "stream", "mhd",    "tls",  "auth"};
+    static const char *const comps[] = {"main",  "config", "http",
+                                        "store", "stream", "mhd",
+                                        "tls",   "auth",   "forward"};
     static struct json_check_member m[MEMBERS_MAX];
     size_t n;
 
     (void)state;
     assert_int_equal(LOG_LEVEL_COUNT, 6);
-    assert_int_equal(LOGC_COUNT, 8);
+    assert_int_equal(LOGC_COUNT, 9);
     for (int l = 0; l < LOG_LEVEL_COUNT; l++) {
         char want[32];
 
