@@ -386,10 +386,9 @@ static bool file_drained(const struct fwd *w, const struct forward_file *f)
     if (w->out != NULL && f->fd >= 0 && !f->rec.out_done) {
         if (f->finished)
             return false;
-        if (f->rec.out_file < f->size) {
-            /* only an unfinished last line may wait */
+        /* only an unfinished last line may wait for its newline */
+        if (f->rec.out_file < f->size && !f->out_waiting)
             return false;
-        }
     }
     return true;
 }

@@ -38,6 +38,7 @@ struct forward_file {
     bool finished;        /* gone and quiet for --rotate-wait, or exiting     */
     uint64_t changed_ms;  /* last time its size changed (monotonic)    */
     uint64_t truncations; /* copytruncate events seen                  */
+    bool out_waiting;     /* stdout: only an unfinished line is left */
     /* the livelog sink */
     enum forward_http_phase phase;
     bool exists;                  /* the server has the stream           */

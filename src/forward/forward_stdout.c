@@ -114,6 +114,7 @@ static int emit(struct forward_stdout *s, uint64_t now, const char *line,
 int forward_stdout_pump(struct forward_stdout *s, struct forward_file *f)
 {
     uint64_t off = f->rec.out_file;
+    f->out_waiting = false;
     if (f->rec.out_done || off >= f->size) {
         if (f->finished && !f->rec.out_done && off >= f->size) {
             f->rec.out_done = true;
@@ -140,6 +141,7 @@ int forward_stdout_pump(struct forward_stdout *s, struct forward_file *f)
             len = s->max_line;
             partial = true;
         } else if (partial && !(f->finished && at_end) && len < s->max_line) {
+            f->out_waiting = at_end;
             break; /* wait for the rest of the line */
         }
         int rc = emit(s, now, s->rbuf + start, len, partial, f->rec.path,
