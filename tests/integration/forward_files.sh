@@ -9,6 +9,8 @@
 #   - deletion while open: drained to its last byte, then completed;
 #   - a file replaced by another of the same name: a second stream;
 #   - 300 files at once: 300 exact streams;
+#   - scans only (--poll, as where inotify is missing): new files of a
+#     glob, growth, deletion;
 #   - the stdout sink: every line a valid ADR-6 record whose msg fields
 #     (plus the newline unless "partial") concatenate to the input;
 #   - the server down for a while, then back: nothing lost, one WARNING
@@ -110,6 +112,28 @@ expect_eq "300 files: streams that differ" "$bad" 0
 fwd_stop "$FWD"
 expect_eq "exit status after SIGTERM" "$FSTATUS" 0
 check_log "$SCRATCH/fwd.log"
+
+# ---- scans only (--poll), as where inotify is missing ----
+note "scans only (at ${SECONDS}s)"
+mkdir -p "$SCRATCH/p" "$SCRATCH/p.st"
+fwd_start poll --watch "$SCRATCH/p/*.log" --to "$W" \
+  --name-template 'f/public/poll/{file}' --state-dir "$SCRATCH/p.st" \
+  --poll --poll-interval 100 --rotate-wait 200
+PPID2=$FPID
+printf 'polled one\n' >"$SCRATCH/p/a.log"
+printf 'not matched\n' >"$SCRATCH/p/a.txt"
+wait_length "$R/poll/a.log" 11 10 || fail "--poll: a new file"
+printf 'polled two\n' >>"$SCRATCH/p/a.log"
+wait_length "$R/poll/a.log" 22 10 || fail "--poll: growth"
+rm "$SCRATCH/p/a.log"
+wait_complete "$R/poll/a.log" 10 || fail "--poll: deletion completes"
+printf 'polled one\npolled two\n' >"$SCRATCH/poll.expect"
+same_body "$R/poll/a.log" "$SCRATCH/poll.expect" "--poll"
+expect_eq "--poll: the glob left a.txt alone" \
+  "$(curl -s -o /dev/null -w '%{http_code}' "$R/poll/a.txt?follow=0")" 404
+fwd_stop "$PPID2"
+grep -q '"inotify":false' "$SCRATCH/poll.log" || fail "--poll still used inotify"
+check_log "$SCRATCH/poll.log"
 
 # ---- the stdout sink ----
 note "the stdout sink (at ${SECONDS}s)"
