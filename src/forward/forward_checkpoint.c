@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "client/client_http.h"
 #include "store/store_name.h"
 
 /* a document larger than this is refused */
@@ -408,20 +409,6 @@ int forward_ckpt_load(const char *dir, struct forward_ckpt *ret, char *msg,
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int forward_ckpt_save(const char *dir, const struct forward_ckpt *c)
 {
     char path[4096 + 32], tmp[4096 + 40];
@@ -439,7 +426,7 @@ int forward_ckpt_save(const char *dir, const struct forward_ckpt *c)
     }
     size_t n = strlen(text);
     text[n] = '\n'; /* json_dumps' NUL becomes the final newline */
-    rc = write_all(fd, text, n + 1);
+    rc = client_http_write_all(fd, text, n + 1);
     free(text);
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
