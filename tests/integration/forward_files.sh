@@ -16,6 +16,8 @@
 #   - the server down for a while, then back: nothing lost, one WARNING
 #     and one INFO, the forwarder's peak RSS under its bound;
 #   - --max-lag: what lagged is skipped with a marker line, and counted;
+#   - SIGTERM right after start: what is readable is shipped, and
+#     --complete-on-exit completes the stream, before the exit;
 #   - usage errors (exit 2), a busy or corrupt --state-dir (exit 1).
 # Run: bash forward_files.sh LIVELOG CHECK_SERVER_LOG "" FAKE_RUNNER
 . "$(dirname "$0")/lib.sh"
@@ -249,6 +251,28 @@ import json, sys
 last = [json.loads(l) for l in open(sys.argv[1]) if "forwarder stopped" in l][-1]
 assert last["skipped_bytes"] == 4006, last
 PY
+stop
+check_log "$LOG"
+
+# ---- SIGTERM drains what is readable ----
+note "SIGTERM drains (at ${SECONDS}s)"
+start srv5 -- serve --data-dir "$SCRATCH/data" --write-addr "127.0.0.1:$P" \
+  --read-addr 127.0.0.1:0 || finish
+mkdir -p "$SCRATCH/drain" "$SCRATCH/drain.st"
+head -c $((BIG / 2)) /dev/urandom >"$SCRATCH/drain/d.log"
+fwd_start drain --watch "$SCRATCH/drain" --to "http://127.0.0.1:$P" \
+  --name-template 'drain/public/{file}' --state-dir "$SCRATCH/drain.st" \
+  --complete-on-exit
+for ((i = 0; i < 200; i++)); do # SIGTERM as soon as it follows the file
+  grep -q '"following a file"' "$SCRATCH/drain.log" 2>/dev/null && break
+  sleep 0.01
+done
+fwd_stop "$FPID" 30
+expect_eq "drain: exit after SIGTERM" "$FSTATUS" 0
+RD=http://127.0.0.1:$GET/v1/logs/drain/public
+expect_eq "drain: completed by --complete-on-exit" "$(state_of "$RD/d.log")" complete
+same_body "$RD/d.log" "$SCRATCH/drain/d.log" "SIGTERM drain"
+check_log "$SCRATCH/drain.log"
 stop
 check_log "$LOG"
 
