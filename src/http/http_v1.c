@@ -20,6 +20,8 @@
 #include "http/http_headers.h"
 #include "http/http_read.h"
 #include "http/http_respond.h"
+#include "http/http_search.h"
+#include "http/http_view.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "store/store_name.h"
@@ -1257,6 +1259,41 @@ static enum MHD_Result do_stats(struct http_v1 *app, struct http_request *req,
     return respond_json(req, buf, j.len);
 }
 
+/* GET /v1/search/NAME and GET /v1/lines/NAME (http_search.h): the
+ * viewer's scans and line lookups, with the access check of the log
+ * itself. A missing log is a 404 at once (no waiting for a writer). */
+static enum MHD_Result do_viewer_aux(struct http_v1 *app,
+                                     struct http_request *req, const char *name,
+                                     bool search, bool get, bool options)
+{
+    size_t len = strlen(name);
+    req->route = search ? "v1-search" : "v1-lines";
+    if (!get && !options)
+        return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                     "this route takes GET and OPTIONS\n",
+                                     MHD_HTTP_HEADER_ALLOW, "GET, OPTIONS");
+    if (store_name_check(name, len, NULL, 0) != 0)
+        return bad_name_n(req, name, len);
+    bool public = store_name_is_public(name, len);
+    if (options)
+        return do_options(app, req, public);
+    enum MHD_Result refused;
+    if (!public) {
+        req->cors_origin = allowed_origin(app, req);
+        if (!access_ok(app, req, AUTH_VERB_READ, "VIEW", name, len, &refused))
+            return refused;
+    }
+    struct stream *s = stream_registry_get(app->registry, name, len);
+    if (s == NULL)
+        return http_respond_text_cors(req->conn, req->cors_origin,
+                                      MHD_HTTP_NOT_FOUND, "no such log\n", NULL,
+                                      NULL);
+    enum MHD_Result r = search ? http_search_serve(req, s, req->cors_origin)
+                               : http_search_lines(req, s, req->cors_origin);
+    stream_unref(s);
+    return r;
+}
+
 enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
                                 const char *url, const char *method,
                                 const char *data, size_t *size)
@@ -1288,6 +1325,13 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
                                          MHD_HTTP_HEADER_ALLOW, "GET, OPTIONS");
         return do_list(app, req);
     }
+    enum MHD_Result viewed;
+    if (http_view_route(req, url, method, &viewed))
+        return viewed;
+    if (strncmp(url, "/v1/search/", 11) == 0)
+        return do_viewer_aux(app, req, url + 11, true, get, options);
+    if (strncmp(url, "/v1/lines/", 10) == 0)
+        return do_viewer_aux(app, req, url + 10, false, get, options);
     if (strncmp(url, PREFIX, PREFIX_LEN) != 0) {
         req->route = "not-found";
         return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,

@@ -135,13 +135,15 @@ uint64_t store_index_lines(const struct store_index *ix)
     return atomic_load_explicit(&ix->lines, memory_order_acquire);
 }
 
-/* The last record with lines_before <= k (binary search). Returns 0 and
- * *ret, or -ENOENT when there is none. */
-static int find_record(const struct store_index *ix, uint64_t k,
-                       struct store_index_record *ret)
+/* The last record with lines_before <= k (binary search) among the
+ * first `records`. Returns 0, *ret and its number in *ret_i, or -ENOENT
+ * when there is none. */
+static int find_record_in(const struct store_index *ix, uint64_t records,
+                          uint64_t k, struct store_index_record *ret,
+                          uint64_t *ret_i)
 {
     uint64_t lo = 0;
-    uint64_t hi = atomic_load_explicit(&ix->records, memory_order_acquire);
+    uint64_t hi = records;
     bool found = false;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
@@ -151,6 +153,7 @@ static int find_record(const struct store_index *ix, uint64_t k,
             return rc;
         if (r.lines_before <= k) {
             *ret = r;
+            *ret_i = mid;
             found = true;
             lo = mid + 1;
         } else {
@@ -158,6 +161,15 @@ static int find_record(const struct store_index *ix, uint64_t k,
         }
     }
     return found ? 0 : -ENOENT;
+}
+
+static int find_record(const struct store_index *ix, uint64_t k,
+                       struct store_index_record *ret)
+{
+    uint64_t i = 0;
+    return find_record_in(
+        ix, atomic_load_explicit(&ix->records, memory_order_acquire), k, ret,
+        &i);
 }
 
 int store_index_line_offset(const struct store_index *ix, int data_fd,
@@ -204,6 +216,115 @@ int store_index_line_offset(const struct store_index *ix, int data_fd,
     return -ERANGE;
 }
 
+#define TIMES_BLOCK 256 /* records read at once by line_times */
+
+/* Adds (line, t) to the runs: a later record of the same line replaces
+ * the earlier one's time; a run of the time before is not a new run.
+ * Returns false when the runs are full. */
+static bool add_run(struct store_index_time *out, size_t cap, size_t *n,
+                    uint64_t line, uint64_t t)
+{
+    if (*n > 0 && out[*n - 1].line == line) {
+        out[*n - 1].time_ms = t;
+        if (*n > 1 && out[*n - 2].time_ms == t)
+            (*n)--;
+        return true;
+    }
+    if (*n > 0 && out[*n - 1].time_ms == t)
+        return true;
+    if (*n == cap)
+        return false;
+    out[*n].line = line;
+    out[*n].time_ms = t;
+    (*n)++;
+    return true;
+}
+
+int store_index_line_times(const struct store_index *ix, uint64_t first,
+                           uint64_t end, struct store_index_time *out,
+                           size_t cap, size_t *ret_n, uint64_t *ret_end)
+{
+    *ret_n = 0;
+    *ret_end = first;
+    if (end > store_index_lines(ix))
+        return -ERANGE;
+    if (first >= end || cap == 0)
+        return 0;
+    /* Records published with the lines (release, acquire): every one
+     * below `records` is whole on disk. */
+    uint64_t records = atomic_load_explicit(&ix->records, memory_order_acquire);
+    struct store_index_record r;
+    uint64_t i = 0;
+    int rc = find_record_in(ix, records, first, &r, &i);
+    if (rc != 0)
+        return rc == -ENOENT ? -EIO : rc; /* record 0 covers line 0 */
+    size_t n = 0;
+    add_run(out, cap, &n, first, r.time_ms);
+    unsigned char buf[TIMES_BLOCK * STORE_INDEX_RECORD];
+    for (i++; i < records;) {
+        uint64_t want = records - i < TIMES_BLOCK ? records - i : TIMES_BLOCK;
+        uint64_t at = i * STORE_INDEX_RECORD;
+        ssize_t got =
+            store_io_read(ix->fd, buf, (size_t)want * STORE_INDEX_RECORD, at,
+                          at + want * STORE_INDEX_RECORD);
+        if (got < 0)
+            return (int)got;
+        size_t whole = (size_t)got / STORE_INDEX_RECORD;
+        if (whole == 0)
+            return -EIO;
+        for (size_t j = 0; j < whole; j++, i++) {
+            store_index_decode(buf + j * STORE_INDEX_RECORD, &r);
+            if (r.lines_before >= end) {
+                *ret_n = n;
+                *ret_end = end;
+                return 0;
+            }
+            if (!add_run(out, cap, &n, r.lines_before, r.time_ms)) {
+                *ret_n = n;
+                *ret_end = r.lines_before;
+                return 0;
+            }
+        }
+    }
+    *ret_n = n;
+    *ret_end = end;
+    return 0;
+}
+
+/* Whether record b agrees with the data after record a, the one before
+ * it: b counts the line starts in data[a.offset, b.offset) on top of
+ * a's, and its starts_line bit says whether data[b.offset - 1] is '\n'.
+ * Recovery checks the last record this way because a record torn by a
+ * power loss (its last bytes left as zeros) can still look consistent.
+ * Returns 1 (agrees), 0, or a negative errno. */
+static int record_agrees(int data_fd, const struct store_index_record *a,
+                         const struct store_index_record *b)
+{
+    char buf[SCAN_BLOCK];
+    uint64_t newlines = 0;
+    bool last_nl = false;
+    uint64_t off = a->offset;
+    while (off < b->offset) {
+        ssize_t n = store_io_read(data_fd, buf, sizeof(buf), off, b->offset);
+        if (n < 0)
+            return (int)n;
+        if (n == 0)
+            return -EIO;
+        const char *p = buf, *end = buf + n;
+        while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            newlines++;
+            p++;
+        }
+        last_nl = buf[n - 1] == '\n';
+        off += (uint64_t)n;
+    }
+    /* A '\n' before b.offset - 1 starts a line inside the span; the one
+     * at b.offset - 1 starts b's. */
+    uint64_t starts = (a->starts_line ? 1 : 0) + newlines - (last_nl ? 1 : 0);
+    return a->lines_before + starts == b->lines_before &&
+           b->starts_line == last_nl;
+}
+
 /* Rescans data[from, data_len) into the index (recovery). */
 static int rescan(struct store_index *ix, int data_fd, uint64_t from,
                   uint64_t data_len, uint64_t now_ms)
@@ -237,7 +358,7 @@ int store_index_open(struct store_index *ix, const char *path, int data_fd,
     /* Keep the longest prefix of whole, consistent records. */
     uint64_t n = (uint64_t)st.st_size / STORE_INDEX_RECORD;
     uint64_t good = 0;
-    struct store_index_record prev = {0}, r = {0};
+    struct store_index_record before = {0}, prev = {0}, r = {0};
     for (uint64_t i = 0; i < n; i++) {
         if (read_record(ix->fd, i, &r) != 0)
             break;
@@ -250,8 +371,21 @@ int store_index_open(struct store_index *ix, const char *path, int data_fd,
                                 r.lines_before >= prev.lines_before);
         if (!ok)
             break;
+        before = prev;
         prev = r;
         good = i + 1;
+    }
+    /* The first record is exact when it is consistent (offset 0, no line
+     * before it); a later last one is checked against the data. */
+    if (good >= 2) {
+        rc = record_agrees(data_fd, &before, &prev);
+        if (rc < 0)
+            goto fail;
+        if (rc == 0) {
+            good--;
+            prev = before;
+        }
+        rc = 0;
     }
     if (ftruncate(ix->fd, (off_t)(good * STORE_INDEX_RECORD)) != 0)
         goto fail_errno;
@@ -276,6 +410,12 @@ int store_index_open(struct store_index *ix, const char *path, int data_fd,
     rc = rescan(ix, data_fd, from, data_len, now_ms);
     if (rc != 0)
         goto fail;
+    /* The rescan wrote no record: the last one is still prev, and the
+     * next append must compare its time with prev's, not with now_ms
+     * (else an append in the millisecond of this open, typically the one
+     * that opened it, writes no record and its lines get prev's time). */
+    if (good > 0 && atomic_load(&ix->records) == good)
+        ix->last_time_ms = prev.time_ms;
     return 0;
 
 fail_errno:

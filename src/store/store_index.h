@@ -75,6 +75,25 @@ uint64_t store_index_lines(const struct store_index *ix);
 int store_index_line_offset(const struct store_index *ix, int data_fd,
                             uint64_t data_len, uint64_t k, uint64_t *ret);
 
+/* A run of lines received together: line `line` (0-based) and the ones
+ * after it up to the next run's line were received at time_ms. */
+struct store_index_time {
+    uint64_t line;
+    uint64_t time_ms;
+};
+
+/* The receive times of lines [first, end) (first < end <= lines). A
+ * line's time is that of the last record with lines_before <= the line:
+ * the time of the append that held the line's start (lines rescanned at
+ * recovery have the time of the record before them or of the recovery).
+ * Fills out with at most cap runs, in order, the first at `first`,
+ * neighbours of equal time merged; *ret_n is their count and *ret_end the
+ * line up to which they hold (end, or less when cap runs were too few).
+ * Reads the index only (no data). Returns 0 or a negative errno. */
+int store_index_line_times(const struct store_index *ix, uint64_t first,
+                           uint64_t end, struct store_index_time *out,
+                           size_t cap, size_t *ret_n, uint64_t *ret_end);
+
 void store_index_close(struct store_index *ix);
 
 #endif

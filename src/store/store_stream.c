@@ -564,6 +564,24 @@ int store_stream_tail_offset(struct store_stream *s, uint64_t n, uint64_t *ret)
                                    lines - n, ret);
 }
 
+int store_stream_line_times(struct store_stream *s, uint64_t first,
+                            uint64_t end, struct store_index_time *out,
+                            size_t cap, size_t *ret_n, uint64_t *ret_end)
+{
+    *ret_n = 0;
+    *ret_end = first;
+    int fd = data_fd(s); /* loads the index */
+    if (fd < 0)
+        return fd;
+    if (!s->index_open)
+        return -ENODATA;
+    uint64_t lines = store_index_lines(&s->index);
+    if (end > lines)
+        end = lines;
+    return store_index_line_times(&s->index, first, end, out, cap, ret_n,
+                                  ret_end);
+}
+
 int store_stream_sha256(struct store_stream *s, uint64_t len,
                         unsigned char out[32])
 {

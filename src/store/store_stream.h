@@ -149,6 +149,16 @@ uint64_t store_stream_completed_ms(const struct store_stream *s);
 uint64_t store_stream_lines(const struct store_stream *s);
 int store_stream_tail_offset(struct store_stream *s, uint64_t n, uint64_t *ret);
 
+struct store_index_time; /* store_index.h */
+
+/* The receive times of lines [first, end) from the line index
+ * (store_index_line_times; end is capped at the lines started so far).
+ * Returns 0, -ENODATA for a stream without a line index (temporary, or
+ * only in the archive), or another negative errno. */
+int store_stream_line_times(struct store_stream *s, uint64_t first,
+                            uint64_t end, struct store_index_time *out,
+                            size_t cap, size_t *ret_n, uint64_t *ret_end);
+
 /* SHA-256 of the first `len` committed bytes. Returns 0 or a negative
  * errno. Reads the file; any thread. */
 int store_stream_sha256(struct store_stream *s, uint64_t len,

@@ -846,6 +846,49 @@ static void test_randomized(void **state)
     fx_free(&f);
 }
 
+/* Receive times: runs of lines per record time, merged, clamped to the
+ * range asked for; an append in the millisecond of a reopen gets its
+ * own record (and time). */
+static void test_line_times(void **state)
+{
+    struct fx f;
+    struct store_index_time t[8];
+    size_t n = 0;
+    uint64_t end = 0;
+
+    (void)state;
+    fx_init(&f, T0);
+    fx_appends(&f, "a\nb\nc\n", T0);     /* lines 0-2 */
+    fx_appends(&f, "d\ne", T0 + 1000);   /* 3, 4 (open) */
+    fx_appends(&f, "e\nf\n", T0 + 1500); /* 5 */
+    fx_appends(&f, "g\n", T0 + 1500);    /* 6: same ms, no record */
+    assert_int_equal(store_index_line_times(&f.ix, 0, 7, t, 8, &n, &end), 0);
+    assert_true(n == 3 && end == 7);
+    assert_true(t[0].line == 0 && t[0].time_ms == T0);
+    assert_true(t[1].line == 3 && t[1].time_ms == T0 + 1000);
+    assert_true(t[2].line == 5 && t[2].time_ms == T0 + 1500);
+    /* a range inside a run starts with it */
+    assert_int_equal(store_index_line_times(&f.ix, 4, 6, t, 8, &n, &end), 0);
+    assert_true(n == 2 && end == 6);
+    assert_true(t[0].line == 4 && t[0].time_ms == T0 + 1000);
+    assert_true(t[1].line == 5 && t[1].time_ms == T0 + 1500);
+    /* too few runs: where they stop */
+    assert_int_equal(store_index_line_times(&f.ix, 0, 7, t, 2, &n, &end), 0);
+    assert_true(n == 2 && end == 5);
+    assert_int_equal(store_index_line_times(&f.ix, 0, 8, t, 8, &n, &end),
+                     -ERANGE);
+    /* reopened (descriptors closed while idle), then appended to in the
+     * millisecond of the reopen */
+    fx_reopen(&f, T0 + 9000);
+    fx_appends(&f, "h\n", T0 + 9000);
+    assert_int_equal(store_index_line_times(&f.ix, 6, 8, t, 8, &n, &end), 0);
+    assert_true(n == 2 && end == 8);
+    assert_true(t[0].line == 6 && t[0].time_ms == T0 + 1500);
+    assert_true(t[1].line == 7 && t[1].time_ms == T0 + 9000);
+    fx_check(&f);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -863,6 +906,7 @@ int main(void)
         cmocka_unit_test(test_recover_empty_or_missing_index),
         cmocka_unit_test(test_recover_bad_first_record),
         cmocka_unit_test(test_randomized),
+        cmocka_unit_test(test_line_times),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
