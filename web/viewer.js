@@ -3,7 +3,9 @@
  * URL's query, or a pasted token kept in sessionStorage): the tail first
  * (GET /v1/lines/NAME?tail=N, then Range from there, following while the
  * log is live), earlier lines on demand in blocks, the whole log searched
- * by the server (/v1/search/NAME), errors from /v1/logs/NAME/stats,
+ * by the server (/v1/search/NAME), the error and warning counts from
+ * /v1/logs/NAME/stats and their lines from the server's classifier scans
+ * (/v1/search/NAME?severity=...),
  * receive times per line from the line index (/v1/lines/NAME?times=1).
  * Renders only the rows on screen (virtualised), each through render.js.
  * Resumes by Range after a drop, a server restart or a reload (the tail
@@ -55,19 +57,12 @@
     hidden: [],          /* sorted disjoint [a, b) ranges of lines */
     hiddenCount: 0,
     sel: null,           /* {a, b}: 1-based line numbers */
-    errors: [],          /* 1-based, sorted */
-    errorSet: new Set(),
-    warnSet: new Set(),  /* 1-based; from the server's classifier */
-    warnFrom: 1,         /* the next warning scan starts at this line */
-    warnScanning: false,
-    warnCount: -1,       /* the stats' warning count the last scan saw */
-    statsWarn: -1,       /* the stats' warning count now (-1: unknown) */
-    warnSorted: null,
+    err: sevClass('error', false), /* ERROR and FATAL lines */
+    warn: sevClass('warning', true),
     search: null,        /* {re, matches:Set, sorted, done, ctrl} */
     cur: 0,              /* the line last gone to (1-based), 0: none */
     curKind: '',         /* what cur is: 'match', 'error', 'warning' */
     statsLoaded: false,  /* the first /stats answer (or failure) is in */
-    warnScanned: false,  /* the server's warning scan has finished */
     markersScanDone: false, /* the server's group marker scan too */
     raf: 0,
     groupsDirty: false,
@@ -86,6 +81,25 @@
     timesUnavailable: false,
   };
   window.livelogViewer = S;
+
+  /* The lines of one class of the server's task-log classifier (the one
+   * /stats counts with): severity 'warning', or 'error' (ERROR and FATAL
+   * lines). Found by scans of the whole log (scanSev) when `scan`;
+   * errors are the /stats list of the first 1,000 instead until that
+   * list is incomplete. */
+  function sevClass(severity, scan) {
+    return {
+      severity,
+      scan,            /* lines from scans (else: the /stats list) */
+      set: new Set(),  /* 1-based line numbers */
+      sorted: null,    /* set, sorted (built when a jump needs it) */
+      from: 1,         /* the next scan starts at this line */
+      scanning: false,
+      scanned: false,  /* a whole-log scan has ended (done or failed) */
+      seen: -1,        /* the stats' count the last scan saw */
+      stats: -1,       /* the stats' count now (-1: unknown) */
+    };
+  }
 
   /* ---- requests -------------------------------------------------- */
 
@@ -155,7 +169,7 @@
         S.groupsDirty = true;
       }
     }
-    if (!S.indexed && WARN_JS.test(s)) { S.warnSet.add(i + 1); S.warnSorted = null; }
+    if (!S.indexed && WARN_JS.test(s)) { S.warn.set.add(i + 1); S.warn.sorted = null; }
     const q = S.search;
     if (q !== null && q.jsRe !== null) {
       q.jsRe.lastIndex = 0;
@@ -497,8 +511,8 @@
     }
     div.appendChild(t);
     if (S.sel !== null && n >= S.sel.a && n <= S.sel.b) div.classList.add('sel');
-    if (S.errorSet.has(n)) div.classList.add('sev-error');
-    else if (S.warnSet.has(n)) div.classList.add('sev-warning');
+    if (S.err.set.has(n)) div.classList.add('sev-error');
+    else if (S.warn.set.has(n)) div.classList.add('sev-warning');
     if (S.search !== null && S.search.matches.has(n)) div.classList.add('match');
     if (n === S.cur) div.classList.add('current');
     return div;
@@ -744,10 +758,17 @@
       ws.className = w > 0 ? 'w' : '';
       ws.textContent = w + (w === 1 ? ' warning' : ' warnings');
       sum.append(es, ', ', ws);
-      S.statsWarn = w;
-      maybeScanWarnings();
-      S.errors = j.first.map((x) => x.line).filter((x) => x > 0);
-      S.errorSet = new Set(S.errors);
+      S.warn.stats = w;
+      S.err.stats = e;
+      /* more ERROR/FATAL lines than the list holds: scans from now on
+       * (a log the server cannot scan keeps the list) */
+      if (j.first_complete === false && S.indexed) S.err.scan = true;
+      if (!S.err.scan) {
+        S.err.set = new Set(j.first.map((x) => x.line).filter((x) => x > 0));
+        S.err.sorted = null;
+      }
+      maybeScan(S.warn);
+      maybeScan(S.err);
       schedule();
     } catch (e) {
       /* no summary */
@@ -817,43 +838,49 @@
     schedule();
   }
 
-  /* The warning lines, by the server's classifier (the one /stats counts
-   * with), from line warnFrom on: the whole log first, then, when the
-   * stats' count changes on a live log, the lines since the last scan
-   * (its last line again: it may have grown). Linear mode: the page's
-   * word match in onNewLine. */
-  async function scanWarnings() {
-    if (S.warnScanning) return;
-    S.warnScanning = true;
-    const count = S.statsWarn;
+  /* The lines of class c (sevClass) from line c.from on: the whole log
+   * first, then, when the stats count other lines of the class than the
+   * last scan saw (a live log), the lines since the last scan (its last
+   * line again: it may have grown). Linear mode (no line index): nothing
+   * to scan. */
+  async function scanSev(c) {
+    if (c.scanning) return;
+    c.scanning = true;
+    const count = c.stats;
+    const from = c.from;
+    const found = new Set();
     let ok = false;
     try {
       if (S.indexed) {
-        const last = await streamSearch('?severity=warning&from=' + S.warnFrom, (rec) => {
-          S.warnSet.add(rec.line);
+        const last = await streamSearch('?severity=' + c.severity + '&from=' + from, (rec) => {
+          found.add(rec.line);
+          c.set.add(rec.line);
+          c.sorted = null;
         });
         if (last !== null && last.done) {
-          S.warnFrom = Math.max(S.warnFrom, last.lines);
+          /* line `from` was the last one scanned before: as it is now */
+          if (!found.has(from)) c.set.delete(from);
+          c.from = Math.max(from, last.lines);
           ok = true;
         }
       }
     } catch (e) {
       /* tried again at the next stats answer */
     }
-    if (ok) S.warnCount = count;
-    S.warnScanning = false;
-    S.warnScanned = true;
-    S.warnSorted = null;
+    if (ok) c.seen = count;
+    c.scanning = false;
+    c.scanned = true;
+    c.sorted = null;
     runWaiting();
     schedule();
-    if (ok) maybeScanWarnings();
+    if (ok) maybeScan(c);
   }
 
-  /* Scans the new lines when the stats count other warnings than the
-   * last scan saw. */
-  function maybeScanWarnings() {
-    if (S.indexed && S.warnScanned && !S.warnScanning && S.statsWarn >= 0 &&
-        S.statsWarn !== S.warnCount) scanWarnings();
+  /* Scans the new lines when the stats count other lines of class c than
+   * the last scan saw (or c has never been scanned). */
+  function maybeScan(c) {
+    if (S.indexed && c.scan && !c.scanning && c.stats >= 0 &&
+        (c.stats !== c.seen || !c.scanned)) scanSev(c);
   }
 
   function sortedOf(set) { return Array.from(set).sort((a, b) => a - b); }
@@ -901,15 +928,20 @@
     while (waiting.length > 0 && waiting[0].ready()) waiting.shift().fn();
   }
 
+  function jumpTo(c, dir) {
+    if (c.sorted === null) c.sorted = sortedOf(c.set);
+    goTo(nextIn(c.sorted, anchor(), dir), c.severity);
+  }
+
+  /* errors wait for the stats (which say whether their list is whole)
+   * and, when it is not, for the first scan */
   function jumpError(dir) {
-    whenReady(() => S.statsLoaded, () => goTo(nextIn(S.errors, anchor(), dir), 'error'));
+    whenReady(() => S.statsLoaded && (!S.err.scan || S.err.scanned),
+      () => jumpTo(S.err, dir));
   }
 
   function jumpWarning(dir) {
-    whenReady(() => S.warnScanned, () => {
-      if (S.warnSorted === null) S.warnSorted = sortedOf(S.warnSet);
-      goTo(nextIn(S.warnSorted, anchor(), dir), 'warning');
-    });
+    whenReady(() => S.warn.scanned, () => jumpTo(S.warn, dir));
   }
 
   /* ---- search ----------------------------------------------------- */
@@ -1295,7 +1327,7 @@
     follow();
     statsLoop();
     scanMarkers();
-    scanWarnings();
+    scanSev(S.warn);
   }
 
   start();

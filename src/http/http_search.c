@@ -108,7 +108,8 @@ static void match_line(struct search *q)
     q->clean[clen] = '\0';
     bool hit;
     if (q->sev != SEVERITY_NONE) {
-        /* as the stats' tally classifies it: the raw line's start */
+        /* as the stats' tally classifies it: the raw line's start;
+         * severity=error is ERROR and FATAL (the stats' `first` list) */
         size_t n = q->line_len < SEVERITY_PREFIX_MAX ? q->line_len
                                                      : SEVERITY_PREFIX_MAX;
         enum severity v = severity_classify(q->linebuf, n);

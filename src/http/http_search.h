@@ -1,10 +1,12 @@
 /* http_search: the viewer's server-side helpers over a stream's stored
  * bytes, on the read listener (docs/API.md, "Viewer routes"):
  *  - GET /v1/search/NAME?q=... (or ?severity=warning|error, the task-log
- *    classifier's lines): every line of the log that matches, from line
- *    `from` on, as NDJSON streamed while the log is scanned in bounded
- *    steps (no cap on matches, bounded memory, never more than one step
- *    of work per libmicrohttpd callback);
+ *    classifier's WARNING lines, or its ERROR and FATAL lines: those
+ *    /v1/logs/NAME/stats lists in `first`, without its 1,000 limit):
+ *    every line of the log that matches, from line `from` on, as NDJSON
+ *    streamed while the log is scanned in bounded steps (no cap on
+ *    matches, bounded memory, never more than one step of work per
+ *    libmicrohttpd callback);
  *  - GET /v1/lines/NAME?line=K&count=C or ?tail=N: where lines start
  *    (from the line index), so a client fetches any part of a big log
  *    by bytes with Range; with times=1 also when those lines were

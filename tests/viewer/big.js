@@ -59,7 +59,7 @@ L.run(async () => {
   // let the background scans and stats finish before measuring scrolling
   await L.waitFor(() => page.evaluate(() => {
     const S = window.livelogViewer;
-    return S.statsLoaded && S.warnScanned && S.markersScanDone;
+    return S.statsLoaded && S.warn.scanned && (!S.err.scan || S.err.scanned) && S.markersScanDone;
   }), 'the background scans', 60000);
   const loadTasks = await page.evaluate(() => window.longTasks.slice());
 

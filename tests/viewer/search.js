@@ -117,7 +117,7 @@ L.run(async () => {
     ((await L.rowText(page, 8000)) || '').startsWith('W/Gradle'), 'w goes to the next warning (8000, logcat W/)');
   L.check(await page.evaluate((d) => {
     const S = window.livelogViewer;
-    return S.warnSet.size === 2 && !S.warnSet.has(d);
+    return S.warn.set.size === 2 && !S.warn.set.has(d);
   }, DECOY), 'the warnings are the classifier\'s: a line mentioning the word is not one');
   await page.keyboard.press('w');
   await L.expect(async () => (await page.evaluate(() => window.livelogViewer.cur)) === 60 &&
