@@ -4,11 +4,14 @@
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_DEB  ?= build-deb
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
 .PHONY: all deps build build-asan run run-dropin test test-fast test-asan \
-        check-style format bench clean help
+        check-style format bench install deb clean help
 
 all: build
 
@@ -20,6 +23,9 @@ help:
 	@echo "make check-style  clang-format and banned-function check"
 	@echo "make format       rewrite sources with clang-format"
 	@echo "make bench        run the benchmarks (figures go to bench/RESULTS.md)"
+	@echo "make install      install under PREFIX (default /usr/local), honouring"
+	@echo "                  DESTDIR: binary, man pages, units, completion, config"
+	@echo "make deb          build the Debian package in $(BUILD_DEB)/ (CPack)"
 	@echo "make clean        remove build directories"
 
 deps:
@@ -56,5 +62,17 @@ format:
 bench: build
 	@bench/run-all $(BUILD)
 
+# docs/OPERATIONS.md, "Installing": CMake's install rules
+# (packaging/CMakeLists.txt) for PREFIX under DESTDIR.
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# The Debian package: CPack's DEB generator in its own build directory
+# (tests off), written to $(BUILD_DEB)/livelog_VERSION_ARCH.deb.
+deb: deps
+	@cmake -S . -B $(BUILD_DEB) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIVELOG_TESTS=OFF $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD_DEB) -j $(JOBS) -- --no-print-directory
+	@cd $(BUILD_DEB) && cpack -G DEB
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_DEB)

@@ -1,18 +1,24 @@
-/* config: the table of `livelog serve` settings (see config.h). */
+/* config: the table of `livelog serve` settings, the configuration
+ * file's reader and line parser, and the table's read-only view for the
+ * man pages and the completion (see config.h). */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/core_num.h"
 #include "http/http_daemon.h"
 
 enum opt_type {
+    OPT_CONFIG,
     OPT_PATH,
     OPT_ADDR_WRITE,
     OPT_ADDR_READ,
@@ -47,6 +53,9 @@ struct opt {
 #define NUM(f) offsetof(struct serve_config, f), 0
 
 static const struct opt opts[] = {
+    {"config", "LIVELOG_CONFIG", CONFIG_FILE_DEFAULT, OPT_CONFIG,
+     STR(config_file), 0, 0,
+     "configuration file of key = value lines (a missing default is fine)"},
     {"data-dir", "LIVELOG_DATA_DIR", "/var/lib/livelog", OPT_PATH,
      STR(data_dir), 0, 0, "where streams live"},
     {"write-addr", "LIVELOG_WRITE_ADDR", "127.0.0.1:60022", OPT_ADDR_WRITE,
@@ -306,6 +315,8 @@ static int apply(struct serve_config *cfg, const struct opt *o, const char *v)
     uint64_t u = 0;
     int rc = 0;
     switch (o->type) {
+    case OPT_CONFIG:
+        return set_string(cfg, o, v);
     case OPT_PATH:
         if (v[0] == '\0' && strcmp(o->flag, "data-dir") == 0)
             return -EINVAL;
@@ -393,6 +404,7 @@ static int apply(struct serve_config *cfg, const struct opt *o, const char *v)
 static const char *what_it_takes(const struct opt *o)
 {
     switch (o->type) {
+    case OPT_CONFIG:
     case OPT_PATH:
         return "a path";
     case OPT_STRING:
@@ -444,7 +456,9 @@ static void print_help(FILE *out)
 {
     fputs("Usage: livelog serve [--FLAG VALUE]...\n\n"
           "The multi-stream live log service. Flags win over the "
-          "environment,\nwhich wins over the defaults.\n\n",
+          "environment,\nwhich wins over the configuration file (KEY = "
+          "VALUE lines, the keys\nare the flags without the dashes), "
+          "which wins over the defaults.\n\n",
           out);
     for (size_t i = 0; i < NOPTS; i++) {
         const struct opt *o = &opts[i];
@@ -491,6 +505,213 @@ static int check_together(const struct serve_config *cfg, char *err, size_t cap)
     return 0;
 }
 
+/* The value's placeholder in --help, the man page and the completion. */
+static const char *placeholder(const struct opt *o)
+{
+    switch (o->type) {
+    case OPT_CONFIG:
+        return "FILE";
+    case OPT_PATH:
+        return strstr(o->flag, "dir") != NULL ? "DIR" : "FILE";
+    case OPT_ADDR_WRITE:
+    case OPT_ADDR_READ:
+        return "HOST:PORT";
+    case OPT_STRING:
+        return "STRING";
+    case OPT_ORIGINS:
+        return "LIST";
+    case OPT_URL:
+    case OPT_ARCHIVE_URL:
+        return "URL";
+    case OPT_WRITE_CREDENTIALS:
+        return "none|required";
+    case OPT_ON_OFF:
+        return "on|off";
+    case OPT_SECRET:
+        return "SECRET";
+    case OPT_LEVEL:
+        return "LEVEL";
+    case OPT_FORMAT:
+        return "json|console";
+    case OPT_FSYNC:
+        return "always|interval|never";
+    case OPT_OVER_LIMIT:
+        return "reject|keep-tail";
+    case OPT_UINT:
+        return "N";
+    case OPT_SIZE:
+        return "SIZE";
+    }
+    return "VALUE";
+}
+
+bool config_serve_option(size_t i, struct config_option *ret)
+{
+    if (i >= NOPTS)
+        return false;
+    *ret = (struct config_option){
+        .flag = opts[i].flag,
+        .env = opts[i].env,
+        .def = opts[i].def,
+        .arg = placeholder(&opts[i]),
+        .help = opts[i].help,
+    };
+    return true;
+}
+
+int config_file_read(const char *path, bool missing_ok, char **ret_text,
+                     char *err, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT && missing_ok)
+            return 0;
+        snprintf(err, cap, "cannot read the configuration file %s: %s", path,
+                 strerror(e));
+        return -e;
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+    } else if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+        rc = -EINVAL;
+    } else if (S_ISREG(st.st_mode) && st.st_size > CONFIG_FILE_MAX) {
+        rc = -EFBIG;
+    }
+    char *text = rc == 0 ? malloc(CONFIG_FILE_MAX + 1) : NULL;
+    if (rc == 0 && text == NULL)
+        rc = -ENOMEM;
+    size_t len = 0;
+    while (rc == 0) {
+        ssize_t n = read(fd, text + len, CONFIG_FILE_MAX + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            rc = -errno;
+        else if (n == 0)
+            break;
+        else if ((len += (size_t)n) > CONFIG_FILE_MAX)
+            rc = -EFBIG;
+    }
+    close(fd);
+    if (rc == 0 && memchr(text, '\0', len) != NULL)
+        rc = -EINVAL;
+    if (rc != 0) {
+        snprintf(err, cap, "cannot read the configuration file %s: %s", path,
+                 rc == -EFBIG    ? "larger than 1 MiB"
+                 : rc == -EINVAL ? "not a text file"
+                                 : strerror(-rc));
+        free(text);
+        return rc;
+    }
+    text[len] = '\0';
+    *ret_text = text;
+    return 0;
+}
+
+static bool blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+int config_file_parse(char *text, const char *path, config_file_fn fn,
+                      void *cls, char *err, size_t cap)
+{
+    char why[512];
+    unsigned line = 0;
+    char *p = text;
+    while (*p != '\0') {
+        char *end = strchr(p, '\n');
+        char *next = end != NULL ? end + 1 : p + strlen(p);
+        if (end == NULL)
+            end = next;
+        line++;
+        *end = '\0';
+        while (end > p && blank(end[-1]))
+            *--end = '\0';
+        while (blank(*p))
+            p++;
+        if (*p == '\0' || *p == '#') {
+            p = next;
+            continue;
+        }
+        char *eq = strchr(p, '=');
+        if (eq == NULL || eq == p) {
+            snprintf(err, cap, "%s:%u: not a `key = value` line", path, line);
+            return -EINVAL;
+        }
+        char *kend = eq;
+        while (kend > p && blank(kend[-1]))
+            kend--;
+        *kend = '\0';
+        char *value = eq + 1;
+        while (blank(*value))
+            value++;
+        why[0] = '\0';
+        if (fn(cls, p, value, why, sizeof(why)) != 0) {
+            snprintf(err, cap, "%s:%u: %s", path, line, why);
+            return -EINVAL;
+        }
+        p = next;
+    }
+    return 0;
+}
+
+/* The configuration file's path: --config (the last one), else
+ * LIVELOG_CONFIG, else the default (which may be missing). */
+static const char *config_path(int argc, char **argv, bool *ret_explicit)
+{
+    const char *path = NULL;
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--config") == 0 && a + 1 < argc)
+            path = argv[++a];
+        else if (strncmp(argv[a], "--config=", 9) == 0)
+            path = argv[a] + 9;
+    }
+    if (path == NULL) {
+        const char *v = getenv("LIVELOG_CONFIG");
+        if (v != NULL && v[0] != '\0')
+            path = v;
+    }
+    *ret_explicit = path != NULL;
+    return path != NULL ? path : CONFIG_FILE_DEFAULT;
+}
+
+static const struct opt *find_opt(const char *name, size_t nlen)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(opts[i].flag) == nlen &&
+            strncmp(opts[i].flag, name, nlen) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+/* One line of the file into cfg (later flags and variables overwrite). */
+static int on_file_line(void *cls, const char *key, const char *value,
+                        char *err, size_t cap)
+{
+    struct serve_config *cfg = cls;
+    const struct opt *o = find_opt(key, strlen(key));
+    if (o == NULL) {
+        snprintf(err, cap,
+                 "unknown key '%.64s' (the keys are the flags of livelog "
+                 "serve --help, without the dashes)",
+                 key);
+        return -EINVAL;
+    }
+    if (o->type == OPT_CONFIG) {
+        snprintf(err, cap, "'config' cannot be set in a configuration file");
+        return -EINVAL;
+    }
+    if (apply(cfg, o, value) != 0) {
+        describe(o, "", o->flag, err, cap);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
                        FILE *out, char *err, size_t cap)
 {
@@ -507,7 +728,27 @@ int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
             return 1;
         }
     }
-    /* Flags first (they win); then the environment for the rest. */
+    /* The file first; then flags, which win; then the environment for
+     * what no flag set. Every line of the file is checked, even one that
+     * a flag or a variable overrides. */
+    bool explicit_path = false;
+    const char *path = config_path(argc, argv, &explicit_path);
+    char *text = NULL;
+    int rc = config_file_read(path, !explicit_path, &text, err, cap);
+    if (rc != 0)
+        return -EINVAL;
+    if (text != NULL) {
+        rc = config_file_parse(text, path, on_file_line, cfg, err, cap);
+        free(text);
+        if (rc != 0)
+            return -EINVAL;
+        if (apply(cfg, &opts[0], path) != 0) {
+            snprintf(err, cap, "--config: the path is too long");
+            return -EINVAL;
+        }
+    } else {
+        cfg->config_file[0] = '\0';
+    }
     bool flagged[NOPTS] = {false};
     for (int a = 1; a < argc; a++) {
         const char *arg = argv[a];
@@ -518,11 +759,7 @@ int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
         const char *name = arg + 2;
         const char *eq = strchr(name, '=');
         size_t nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
-        const struct opt *o = NULL;
-        for (size_t i = 0; i < NOPTS; i++)
-            if (strlen(opts[i].flag) == nlen &&
-                strncmp(opts[i].flag, name, nlen) == 0)
-                o = &opts[i];
+        const struct opt *o = find_opt(name, nlen);
         if (o == NULL) {
             snprintf(err, cap, "unknown flag '%.*s' (see --help)",
                      (int)(nlen + 2), arg);
@@ -534,6 +771,8 @@ int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
                      what_it_takes(o));
             return -EINVAL;
         }
+        if (o->type == OPT_CONFIG)
+            continue; /* read above */
         if (apply(cfg, o, v) != 0) {
             describe(o, "--", o->flag, err, cap);
             return -EINVAL;
@@ -542,7 +781,8 @@ int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
     }
     for (size_t i = 0; i < NOPTS; i++) {
         const char *v = getenv(opts[i].env);
-        if (flagged[i] || v == NULL || v[0] == '\0')
+        if (flagged[i] || opts[i].type == OPT_CONFIG || v == NULL ||
+            v[0] == '\0')
             continue;
         if (apply(cfg, &opts[i], v) != 0) {
             describe(&opts[i], "", opts[i].env, err, cap);

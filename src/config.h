@@ -1,7 +1,11 @@
 /* config: the one configuration table of `livelog serve`. Every setting
  * has a flag, an environment variable, a default and a help line, and is
  * parsed and validated here and nowhere else. Precedence: flags, then the
- * environment, then the defaults. Called from main() before any thread
+ * environment, then the configuration file (--config, `key = value`
+ * lines), then the defaults. Also owns the configuration file's reader
+ * and line parser (shared with forward_config.c) and the read-only view
+ * of the table that the man pages and the bash completion are generated
+ * from (man/livelog_man.c). Called from main() before any thread
  * starts. */
 #ifndef LIVELOG_CONFIG_H
 #define LIVELOG_CONFIG_H
@@ -15,8 +19,11 @@
 #include "store/store_stream.h"
 
 #define CONFIG_HOST_MAX 64
+#define CONFIG_FILE_DEFAULT "/etc/livelog/livelog.conf"
+#define CONFIG_FILE_MAX (1024 * 1024) /* bytes of a configuration file */
 
 struct serve_config {
+    char config_file[4096]; /* --config: the file read; "" none */
     char data_dir[4096];
     char write_host[CONFIG_HOST_MAX];
     uint16_t write_port;
@@ -60,12 +67,52 @@ struct serve_config {
     uint64_t read_timeout_s;
 };
 
-/* Fills *cfg from the defaults, the environment and argv (argv[0] is the
- * verb, "serve"). Returns 0; 1 when --help was given (the help is printed
- * on out); -EINVAL with a one-line message in err naming the flag or
- * variable and what it accepts. */
+/* Fills *cfg from the defaults, the configuration file (--config FILE,
+ * else LIVELOG_CONFIG, else CONFIG_FILE_DEFAULT if it exists), the
+ * environment and argv (argv[0] is the verb, "serve"). Returns 0; 1 when --help
+ * was given (the help is printed on out); -EINVAL with a one-line message in
+ * err naming the flag or variable (or FILE:LINE and the key) and what it
+ * accepts. */
 int config_parse_serve(int argc, char **argv, struct serve_config *cfg,
                        FILE *out, char *err, size_t cap);
+
+/* One row of a verb's option table, as --help, the man pages and the
+ * completion show it. */
+struct config_option {
+    const char *flag; /* without the leading "--" */
+    const char *env;  /* NULL: no variable */
+    const char *def;  /* NULL or "": no default */
+    const char *arg;  /* the value's placeholder; NULL: a switch */
+    const char *help;
+};
+
+/* The i-th row of `livelog serve`'s table into *ret; false past the end.
+ * Static strings; any thread. */
+bool config_serve_option(size_t i, struct config_option *ret);
+
+/* Called for each `key = value` line of a configuration file; key and
+ * value are NUL-terminated inside the text (the value may be ""). Returns
+ * 0, or -EINVAL with a message in err (config_file_parse prefixes it with
+ * FILE:LINE). */
+typedef int (*config_file_fn)(void *cls, const char *key, const char *value,
+                              char *err, size_t cap);
+
+/* Reads the configuration file path (a regular file, or a character
+ * device such as /dev/null) into a NUL-terminated buffer the caller frees.
+ * When missing_ok and the file does not exist, returns 0 with *ret_text
+ * NULL. Errors: -errno, -EFBIG (over CONFIG_FILE_MAX), -EINVAL (a NUL
+ * byte, a directory, a FIFO), each with a message naming the file in err;
+ * *ret_text untouched. */
+int config_file_read(const char *path, bool missing_ok, char **ret_text,
+                     char *err, size_t cap);
+
+/* Parses text (from config_file_read; split in place) line by line:
+ * blank lines and lines whose first non-blank is '#' are skipped; every
+ * other line is `key = value` (blanks around both trimmed; the value runs
+ * to the end of the line, '#' included) and goes to fn. Returns 0, or
+ * -EINVAL with "PATH:LINE: why" in err at the first bad line. Pure. */
+int config_file_parse(char *text, const char *path, config_file_fn fn,
+                      void *cls, char *err, size_t cap);
 
 /* Parses "HOST:PORT" ("[v6]:PORT" for IPv6). Returns 0 or -EINVAL. */
 int config_parse_addr(const char *text, char *host, size_t hcap,

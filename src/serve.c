@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 
 #include "auth/auth_keys.h"
@@ -203,9 +204,12 @@ static int reload_all(void *cls)
     return rc != 0 ? rc : w != 0 ? w : d;
 }
 
+/* SIGHUP (systemd's ExecReload=): RELOADING=1 and READY=1 around it. */
 static void on_sighup(void *cls)
 {
+    sd_notify(0, "RELOADING=1");
     (void)reload_all(cls);
+    sd_notify(0, "READY=1");
 }
 
 static int start_listeners(const struct serve_config *cfg, struct http_v1 *app,
@@ -389,7 +393,11 @@ int serve_main(int argc, char **argv)
              LF_BOOL("private_reads", reloadable.keys != NULL),
              LF_BOOL("write_credentials", app.write_credentials));
 
+    /* systemd's Type=notify: dependants start once both listeners are up
+     * (a no-op without NOTIFY_SOCKET). */
+    sd_notify(0, "READY=1\nSTATUS=listening");
     int sig = process_wait_for_stop(on_sighup, &reloadable);
+    sd_notify(0, "STOPPING=1");
     log_info(LOGC_MAIN, "shutting down", LF_STR("signal", strsignal(sig)),
              LF_U64("followers", http_read_followers()));
 out:

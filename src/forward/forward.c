@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "client/client_http.h"
@@ -478,6 +479,7 @@ static void begin_stop(struct fwd *w, const char *why)
     if (w->stopping)
         return;
     w->stopping = true;
+    sd_notify(0, "STOPPING=1");
     w->deadline_ms = now_ms() + w->cfg.drain_timeout_ms;
     log_info(LOGC_FORWARD, "stopping: shipping what is readable",
              LF_STR("reason", why),
@@ -588,6 +590,9 @@ static void run(struct fwd *w)
     bool busy = false;
     full_scan(w);
     handle_orphans(w);
+    /* systemd's Type=notify: ready after the first scan (a no-op without
+     * NOTIFY_SOCKET). */
+    sd_notify(0, "READY=1\nSTATUS=following");
     w->scan_at_ms =
         now_ms() + (forward_watch_complete(w->watch) ? FWD_FULL_SCAN_MS
                                                      : w->cfg.poll_interval_ms);
@@ -669,6 +674,7 @@ static void cleanup(struct fwd *w)
     for (size_t i = 0; i < w->nnames; i++)
         free(w->names[i].name);
     free(w->names);
+    forward_config_free(&w->cfg); /* after the watches: they point in */
 }
 
 int forward_main(int argc, char **argv)
@@ -676,6 +682,8 @@ int forward_main(int argc, char **argv)
     static struct fwd w; /* large; one per process */
     char err[512];
     int rc = forward_config_parse(argc, argv, &w.cfg, stdout, err, sizeof(err));
+    if (rc != 0)
+        forward_config_free(&w.cfg);
     if (rc == 1)
         return 0;
     if (rc != 0) {

@@ -1,5 +1,6 @@
-/* forward_config: the table of `livelog forward` settings (see
- * forward_config.h). */
+/* forward_config: the table of `livelog forward` settings, its
+ * configuration file and the table's read-only view for the man page and
+ * the completion (see forward_config.h). */
 #include "forward/forward_config.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include "forward/forward_name.h"
 
 enum fopt_type {
+    F_CONFIG,
     F_WATCH,
     F_TO,
     F_STRING,
@@ -41,6 +43,9 @@ struct fopt {
 #define NUM(f) offsetof(struct forward_config, f), 0
 
 static const struct fopt opts[] = {
+    {"config", "LIVELOG_CONFIG", FORWARD_CONFIG_DEFAULT, F_CONFIG,
+     STR(config_file), 0, 0,
+     "configuration file of key = value lines (a missing default is fine)"},
     {"watch", NULL, NULL, F_WATCH, 0, 0, 0, 0,
      "PATH, directory or glob to follow (repeat for more)"},
     {"to", "LIVELOG_URL", NULL, F_TO, 0, 0, 0, 0,
@@ -169,6 +174,7 @@ static int set(const struct fopt *o, const char *text, const char *src,
         }
     }
         /* fall through */
+    case F_CONFIG:
     case F_STRING:
         if (strlen(text) >= o->cap) {
             snprintf(err, cap, "%s: longer than %zu bytes", src, o->cap - 1);
@@ -228,10 +234,145 @@ static const struct fopt *find(const char *flag, size_t len)
     return NULL;
 }
 
+/* What the file's lines need to know: where flags and variables win. */
+struct file_ctx {
+    struct forward_config *cfg;
+    struct forward_config *scratch; /* every line is checked here */
+    const bool *given;              /* by a flag */
+    bool *filed;                    /* by the file */
+};
+
+static int on_file_line(void *cls, const char *key, const char *value,
+                        char *err, size_t cap)
+{
+    struct file_ctx *fc = cls;
+    const struct fopt *o = find(key, strlen(key));
+    if (o == NULL) {
+        snprintf(err, cap,
+                 "unknown key '%.64s' (the keys are the options of livelog "
+                 "forward --help, without the dashes)",
+                 key);
+        return -EINVAL;
+    }
+    size_t i = (size_t)(o - opts);
+    if (o->type == F_CONFIG) {
+        snprintf(err, cap, "'config' cannot be set in a configuration file");
+        return -EINVAL;
+    }
+    if (o->type == F_FLAG) {
+        bool on = strcmp(value, "on") == 0;
+        if (!on && strcmp(value, "off") != 0) {
+            snprintf(err, cap, "%s wants on or off", o->flag);
+            return -EINVAL;
+        }
+        if (!fc->given[i])
+            *(bool *)(void *)((char *)fc->cfg + o->offset) = on;
+        return 0;
+    }
+    if (set(o, value, o->flag, fc->scratch, err, cap) != 0)
+        return -EINVAL;
+    const char *env = o->env != NULL ? getenv(o->env) : NULL;
+    if (fc->given[i] || (env != NULL && env[0] != '\0'))
+        return 0; /* a flag or a variable wins */
+    fc->filed[i] = true;
+    return set(o, value, o->flag, fc->cfg, err, cap);
+}
+
+/* Reads and applies the configuration file (see forward_config_parse). */
+static int read_file(struct forward_config *cfg, const bool *given, bool *filed,
+                     char *err, size_t cap)
+{
+    const char *path = FORWARD_CONFIG_DEFAULT;
+    bool explicit_path = true;
+    const char *env = getenv("LIVELOG_CONFIG");
+    if (given[0]) /* --config, the table's first row */
+        path = cfg->config_file;
+    else if (env != NULL && env[0] != '\0')
+        path = env;
+    else
+        explicit_path = false;
+    char file[sizeof(cfg->config_file)];
+    if (strlen(path) >= sizeof(file)) {
+        snprintf(err, cap, "--config: the path is too long");
+        return -EINVAL;
+    }
+    memcpy(file, path, strlen(path) + 1);
+    cfg->config_file[0] = '\0';
+    if (config_file_read(file, !explicit_path, &cfg->config_text, err, cap) !=
+        0)
+        return -EINVAL;
+    if (cfg->config_text == NULL)
+        return 0;
+    memcpy(cfg->config_file, file, strlen(file) + 1);
+    struct forward_config *scratch = calloc(1, sizeof(*scratch));
+    if (scratch == NULL) {
+        snprintf(err, cap, "out of memory");
+        return -ENOMEM;
+    }
+    struct file_ctx fc = {cfg, scratch, given, filed};
+    int rc =
+        config_file_parse(cfg->config_text, file, on_file_line, &fc, err, cap);
+    free(scratch);
+    return rc != 0 ? -EINVAL : 0;
+}
+
+static const char *placeholder(const struct fopt *o)
+{
+    switch (o->type) {
+    case F_CONFIG:
+        return "FILE";
+    case F_WATCH:
+        return "PATH";
+    case F_TO:
+        return "URL|stdout";
+    case F_STRING:
+        return strcmp(o->flag, "state-dir") == 0 ? "DIR"
+               : strcmp(o->flag, "cacert") == 0  ? "FILE"
+               : strcmp(o->flag, "host") == 0    ? "NAME"
+                                                 : "TOKEN";
+    case F_TEMPLATE:
+        return "TEMPLATE";
+    case F_SIZE:
+        return "SIZE";
+    case F_MS:
+        return "MS";
+    case F_UINT:
+        return "N";
+    case F_FLAG:
+        return NULL;
+    case F_LEVEL:
+        return "LEVEL";
+    case F_FORMAT:
+        return "json|console";
+    }
+    return "VALUE";
+}
+
+bool forward_config_option(size_t i, struct config_option *ret)
+{
+    if (i >= NOPTS)
+        return false;
+    *ret = (struct config_option){
+        .flag = opts[i].flag,
+        .env = opts[i].env,
+        .def = opts[i].def,
+        .arg = placeholder(&opts[i]),
+        .help = opts[i].help,
+    };
+    return true;
+}
+
+void forward_config_free(struct forward_config *cfg)
+{
+    free(cfg->config_text);
+    cfg->config_text = NULL;
+}
+
 int forward_config_parse(int argc, char **argv, struct forward_config *cfg,
                          FILE *out, char *err, size_t cap)
 {
     bool given[NOPTS] = {false};
+    bool filed[NOPTS] = {false};
     char src[160];
     memset(cfg, 0, sizeof(*cfg));
     /* flags first, so that a flag overrides a bad variable */
@@ -274,16 +415,20 @@ int forward_config_parse(int argc, char **argv, struct forward_config *cfg,
             return -EINVAL;
         given[o - opts] = true;
     }
+    /* then the file, for what no flag (nor variable) gives */
+    if (read_file(cfg, given, filed, err, cap) != 0)
+        return -EINVAL;
     for (size_t i = 0; i < NOPTS; i++) {
         const struct fopt *o = &opts[i];
-        if (given[i] || o->type == F_FLAG || o->type == F_WATCH)
+        if (given[i] || o->type == F_FLAG || o->type == F_WATCH ||
+            o->type == F_CONFIG)
             continue;
         const char *v = o->env != NULL ? getenv(o->env) : NULL;
         if (v != NULL && v[0] != '\0') {
             snprintf(src, sizeof(src), "%s", o->env);
             if (set(o, v, src, cfg, err, cap) != 0)
                 return -EINVAL;
-        } else if (o->def != NULL) {
+        } else if (o->def != NULL && !filed[i]) {
             snprintf(src, sizeof(src), "the default of --%s", o->flag);
             if (set(o, o->def, src, cfg, err, cap) != 0)
                 return -EINVAL;

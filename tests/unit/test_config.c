@@ -2,8 +2,13 @@
  * config_parse_addr on their own; config_parse_serve's defaults (the
  * table in docs/OPERATIONS.md, "livelog serve"), environment overrides,
  * flags over the environment, both flag forms, every error and its
- * message, and --help. Every LIVELOG_* variable is saved, cleared for
- * each test and restored at the end. Single-threaded cmocka tests. */
+ * message, and --help; the configuration file: its line syntax, every
+ * setting from it, every refusal with FILE:LINE, and the precedence
+ * flags > environment > file > defaults. Every LIVELOG_* variable is
+ * saved, cleared for each test and restored at the end; LIVELOG_CONFIG is
+ * /dev/null unless a test says otherwise, so the host's
+ * /etc/livelog/livelog.conf never counts. Single-threaded cmocka
+ * tests. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -122,6 +129,7 @@ static void clear_env(void)
 {
     for (size_t i = 0; i < NSETTINGS; i++)
         assert_int_equal(unsetenv(settings[i].env), 0);
+    assert_int_equal(setenv("LIVELOG_CONFIG", "/dev/null", 1), 0);
 }
 
 static int group_setup(void **state)
@@ -851,7 +859,10 @@ static void test_help(void **state)
     size_t lines = 0;
     for (const char *p = text; (p = strstr(p, "\n  --")) != NULL; p++)
         lines++;
-    assert_int_equal(lines, NSETTINGS);
+    assert_int_equal(lines, NSETTINGS + 1); /* and --config */
+    assert_non_null(strstr(text, "--config "));
+    assert_non_null(strstr(text, "LIVELOG_CONFIG"));
+    assert_non_null(strstr(text, "(default: /etc/livelog/livelog.conf)"));
     assert_null(strstr(text, "hunter2"));
     free(text);
 
@@ -910,6 +921,304 @@ static void test_security_rules(void **state)
     assert_false(config_is_loopback("128.0.0.1"));
 }
 
+/* ---- the configuration file ---- */
+
+static char tmpdir[64];
+
+/* Writes text into tmpdir/name; returns the path (static buffer). */
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+struct seen {
+    char keys[8][32];
+    char values[8][64];
+    size_t n;
+    const char *refuse; /* a key to refuse */
+};
+
+static int collect(void *cls, const char *key, const char *value, char *err,
+                   size_t cap)
+{
+    struct seen *s = cls;
+    if (s->refuse != NULL && strcmp(key, s->refuse) == 0) {
+        snprintf(err, cap, "no %s", key);
+        return -EINVAL;
+    }
+    assert_true(s->n < 8);
+    snprintf(s->keys[s->n], sizeof s->keys[0], "%s", key);
+    snprintf(s->values[s->n], sizeof s->values[0], "%s", value);
+    s->n++;
+    return 0;
+}
+
+static void test_file_syntax(void **state)
+{
+    char err[256];
+    struct seen s;
+
+    (void)state;
+    char text[] = "# a comment\n"
+                  "\n"
+                  "   \t\n"
+                  "  # an indented comment\n"
+                  "a = 1\n"
+                  "b=2\r\n"
+                  "\tc   =   x y #not a comment  \n"
+                  "d =\n"
+                  "e = a=b";
+    memset(&s, 0, sizeof s);
+    assert_int_equal(config_file_parse(text, "F", collect, &s, err, sizeof err),
+                     0);
+    assert_int_equal(s.n, 5);
+    assert_string_equal(s.keys[0], "a");
+    assert_string_equal(s.values[0], "1");
+    assert_string_equal(s.keys[1], "b");
+    assert_string_equal(s.values[1], "2");
+    assert_string_equal(s.keys[2], "c");
+    assert_string_equal(s.values[2], "x y #not a comment");
+    assert_string_equal(s.keys[3], "d");
+    assert_string_equal(s.values[3], "");
+    assert_string_equal(s.keys[4], "e");
+    assert_string_equal(s.values[4], "a=b");
+
+    /* not key = value: the line number */
+    char bad1[] = "a = 1\n\n# x\njust words\n";
+    memset(&s, 0, sizeof s);
+    assert_int_equal(
+        config_file_parse(bad1, "/etc/x.conf", collect, &s, err, sizeof err),
+        -EINVAL);
+    assert_string_equal(err, "/etc/x.conf:4: not a `key = value` line");
+    char bad2[] = "a = 1\n = 2\n";
+    assert_int_equal(config_file_parse(bad2, "F", collect, &s, err, sizeof err),
+                     -EINVAL);
+    assert_non_null(strstr(err, "F:2: "));
+    /* the callback's refusal, prefixed */
+    char bad3[] = "a = 1\nb = 2\nc = 3\n";
+    memset(&s, 0, sizeof s);
+    s.refuse = "c";
+    assert_int_equal(config_file_parse(bad3, "F", collect, &s, err, sizeof err),
+                     -EINVAL);
+    assert_string_equal(err, "F:3: no c");
+    /* empty text */
+    char empty[] = "";
+    memset(&s, 0, sizeof s);
+    assert_int_equal(
+        config_file_parse(empty, "F", collect, &s, err, sizeof err), 0);
+    assert_int_equal(s.n, 0);
+}
+
+static void test_file_read(void **state)
+{
+    char err[256];
+    char *text = NULL;
+
+    (void)state;
+    /* missing: fine only when allowed */
+    assert_int_equal(
+        config_file_read("/nonexistent/x.conf", true, &text, err, sizeof err),
+        0);
+    assert_null(text);
+    assert_int_equal(
+        config_file_read("/nonexistent/x.conf", false, &text, err, sizeof err),
+        -ENOENT);
+    assert_non_null(strstr(err, "/nonexistent/x.conf"));
+    assert_null(text);
+    /* /dev/null is an empty file */
+    assert_int_equal(
+        config_file_read("/dev/null", false, &text, err, sizeof err), 0);
+    assert_string_equal(text, "");
+    free(text);
+    text = NULL;
+    /* a directory, a NUL byte, more than 1 MiB */
+    assert_int_equal(config_file_read(tmpdir, false, &text, err, sizeof err),
+                     -EINVAL);
+    assert_non_null(strstr(err, "not a text file"));
+    const char *p = write_file("nul.conf", "a = 1\n");
+    FILE *f = fopen(p, "a");
+    assert_non_null(f);
+    assert_int_equal(fputc('\0', f), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(config_file_read(p, false, &text, err, sizeof err),
+                     -EINVAL);
+    p = write_file("big.conf", "");
+    assert_int_equal(truncate(p, CONFIG_FILE_MAX + 1), 0);
+    assert_int_equal(config_file_read(p, false, &text, err, sizeof err),
+                     -EFBIG);
+    assert_non_null(strstr(err, "larger than 1 MiB"));
+    assert_null(text);
+}
+
+/* Every setting from the file gives what its variable gives; every bad
+ * value is refused with FILE:LINE and what it wants. */
+static void test_file_settings(void **state)
+{
+    struct serve_config cfg;
+    char text[16384] = "# every setting\n";
+    char line[4300];
+
+    (void)state;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        snprintf(line, sizeof line, "%s = %s\n", settings[i].flag,
+                 settings[i].good);
+        strncat(text, line, sizeof text - strlen(text) - 1);
+    }
+    const char *p = write_file("all.conf", text);
+    assert_int_equal(setenv("LIVELOG_CONFIG", p, 1), 0);
+    expect_ok(&cfg, NOARGS);
+    assert_goods(&cfg);
+    assert_string_equal(cfg.config_file, p);
+    /* the same through --config */
+    clear_env();
+    expect_ok(&cfg, ARGS("--config", p));
+    assert_goods(&cfg);
+    expect_ok(&cfg, ARGS("--config=/dev/null", "--config", p));
+    assert_goods(&cfg);
+
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        snprintf(line, sizeof line, "# a bad one on line 3\n\n  %s = %s\n",
+                 s->flag, expand(s->bad));
+        p = write_file("bad.conf", line);
+        char want[160];
+        snprintf(want, sizeof want, "%s:3: %s wants ", p, s->flag);
+        expect_error(ARGS("--config", p), want, s->wants);
+        /* refused even when a flag overrides it */
+        char flag[4200];
+        snprintf(flag, sizeof flag, "--%s=%s", s->flag, s->good);
+        expect_error(ARGS("--config", p, flag), want, s->wants);
+    }
+}
+
+static void test_file_refusals(void **state)
+{
+    char want[160];
+
+    (void)state;
+    const char *p = write_file("unknown.conf", "max-streams = 5\nbogus = 1\n");
+    snprintf(want, sizeof want, "%s:2: unknown key 'bogus'", p);
+    expect_error(ARGS("--config", p), want, NULL);
+    p = write_file("dashes.conf", "--max-streams = 5\n");
+    snprintf(want, sizeof want, "%s:1: unknown key '--max-streams'", p);
+    expect_error(ARGS("--config", p), want, NULL);
+    p = write_file("case.conf", "Max-Streams = 5\n");
+    expect_error(ARGS("--config", p), "unknown key 'Max-Streams'", NULL);
+    p = write_file("noeq.conf", "\n\nmax-streams 5\n");
+    snprintf(want, sizeof want, "%s:3: not a `key = value` line", p);
+    expect_error(ARGS("--config", p), want, NULL);
+    p = write_file("config.conf", "config = /etc/other.conf\n");
+    expect_error(ARGS("--config", p), ":1: 'config' cannot be set", NULL);
+    p = write_file("empty.conf", "max-streams =\n");
+    expect_error(ARGS("--config", p), ":1: max-streams wants", NULL);
+    /* the rules that tie settings together hold for the file too */
+    p = write_file("pair.conf", "tls-cert = /c.pem\n");
+    expect_error(ARGS("--config", p), "--tls-cert and --tls-key", NULL);
+    /* an explicit file must exist: flag or variable */
+    expect_error(ARGS("--config", "/nonexistent/livelog.conf"),
+                 "cannot read the configuration file "
+                 "/nonexistent/livelog.conf",
+                 "No such file");
+    assert_int_equal(setenv("LIVELOG_CONFIG", "/nonexistent/l.conf", 1), 0);
+    expect_error(NOARGS, "/nonexistent/l.conf", NULL);
+    expect_error(ARGS("--config", tmpdir), "not a text file", NULL);
+    clear_env();
+    expect_error(ARGS("--config"), "--config needs a value", "a path");
+}
+
+/* flags > environment > file > defaults, setting by setting. */
+static void test_file_precedence(void **state)
+{
+    struct serve_config cfg;
+
+    (void)state;
+    const char *p = write_file("prec.conf", "max-streams = 7\n"
+                                            "writer-wait = 8\n"
+                                            "retention = 9\n"
+                                            "log-level = debug\n");
+    assert_int_equal(setenv("LIVELOG_CONFIG", p, 1), 0);
+    assert_int_equal(setenv("LIVELOG_WRITER_WAIT", "18", 1), 0);
+    assert_int_equal(setenv("LIVELOG_RETENTION", "19", 1), 0);
+    expect_ok(&cfg, ARGS("--retention=29"));
+    assert_true(cfg.max_streams == 7);    /* file over the default */
+    assert_true(cfg.writer_wait_s == 18); /* variable over the file */
+    assert_true(cfg.retention_s == 29);   /* flag over both */
+    assert_int_equal(cfg.log_level, LOG_DEBUG);
+    assert_true(cfg.read_timeout_s == 60); /* the default */
+    /* a later line of the file wins over an earlier one */
+    p = write_file("twice.conf", "max-streams = 7\nmax-streams = 70\n");
+    expect_ok(&cfg, ARGS("--config", p));
+    assert_true(cfg.max_streams == 70);
+    /* --config wins over LIVELOG_CONFIG */
+    clear_env();
+    assert_int_equal(setenv("LIVELOG_CONFIG", "/nonexistent/x", 1), 0);
+    expect_ok(&cfg, ARGS("--config", p));
+    assert_true(cfg.max_streams == 70);
+    /* no file at all: the defaults (the default path may be missing) */
+    clear_env();
+    assert_int_equal(unsetenv("LIVELOG_CONFIG"), 0);
+    if (access(CONFIG_FILE_DEFAULT, F_OK) != 0) {
+        expect_ok(&cfg, NOARGS);
+        assert_defaults(&cfg);
+        assert_string_equal(cfg.config_file, "");
+    }
+    clear_env();
+}
+
+/* The table as the man pages and the completion see it. */
+static void test_options_view(void **state)
+{
+    struct config_option o;
+    size_t n = 0;
+
+    (void)state;
+    while (config_serve_option(n, &o)) {
+        assert_non_null(o.flag);
+        assert_non_null(o.help);
+        assert_non_null(o.arg);
+        bool known = n == 0;
+        for (size_t i = 0; i < NSETTINGS && !known; i++)
+            known = strcmp(o.flag, settings[i].flag) == 0;
+        if (!known)
+            fail_msg("--%s is not in the test's table", o.flag);
+        n++;
+    }
+    assert_int_equal(n, NSETTINGS + 1);
+    assert_true(config_serve_option(0, &o));
+    assert_string_equal(o.flag, "config");
+    assert_string_equal(o.def, CONFIG_FILE_DEFAULT);
+}
+
+static int file_group_setup(void **state)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_config.XXXXXX");
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    return group_setup(state);
+}
+
+static int file_group_teardown(void **state)
+{
+    static const char *const names[] = {
+        "nul.conf",    "big.conf",  "all.conf",  "bad.conf",    "unknown.conf",
+        "dashes.conf", "case.conf", "noeq.conf", "config.conf", "empty.conf",
+        "pair.conf",   "prec.conf", "twice.conf"};
+    char path[128];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
+        unlink(path);
+    }
+    rmdir(tmpdir);
+    unsetenv("LIVELOG_CONFIG");
+    return group_teardown(state);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -924,7 +1233,13 @@ int main(void)
         cmocka_unit_test_setup(test_tls_pair, test_setup),
         cmocka_unit_test_setup(test_help, test_setup),
         cmocka_unit_test_setup(test_security_rules, test_setup),
+        cmocka_unit_test_setup(test_file_syntax, test_setup),
+        cmocka_unit_test_setup(test_file_read, test_setup),
+        cmocka_unit_test_setup(test_file_settings, test_setup),
+        cmocka_unit_test_setup(test_file_refusals, test_setup),
+        cmocka_unit_test_setup(test_file_precedence, test_setup),
+        cmocka_unit_test_setup(test_options_view, test_setup),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, file_group_setup, file_group_teardown);
 }

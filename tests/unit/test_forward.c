@@ -2,7 +2,11 @@
  * stream names from --name-template (src/forward/forward_name.c), the
  * checkpoint document (forward_checkpoint.c: round trip, strict refusals,
  * atomic save and load), the stdout sink's records (forward_stdout.c)
- * and the settings (forward_config.c). Single-threaded cmocka tests. */
+ * and the settings (forward_config.c: flags, environment, the
+ * configuration file with its repeatable `watch` and `to` lines, every
+ * refusal with FILE:LINE, precedence flags > environment > file >
+ * defaults). LIVELOG_CONFIG is /dev/null unless a test says otherwise.
+ * Single-threaded cmocka tests. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "config.h"
 #include "forward/forward_checkpoint.h"
 #include "forward/forward_config.h"
 #include "forward/forward_http.h"
@@ -292,6 +297,7 @@ static int parse(const char *const *args, int n, struct forward_config *c,
     for (int i = 0; i < n; i++)
         argv[i] = (char *)(uintptr_t)args[i];
     FILE *out = fopen("/dev/null", "w");
+    forward_config_free(c); /* the previous run's file text */
     int rc = forward_config_parse(n, argv, c, out, err, 256);
     fclose(out);
     return rc;
@@ -304,6 +310,7 @@ static void test_config(void **state)
     (void)state;
     unsetenv("LIVELOG_URL");
     unsetenv("LIVELOG_MAX_LAG");
+    setenv("LIVELOG_CONFIG", "/dev/null", 1);
     const char *ok[] = {"forward",   "--watch", "/a",     "--watch=/b/*",
                         "--to",      "stdout",  "--to",   "http://h:1",
                         "--max-lag", "2M",      "--once", "--host",
@@ -351,6 +358,185 @@ static void test_config(void **state)
     assert_non_null(strstr(err, "unknown option"));
     const char *help[] = {"forward", "--help"};
     assert_int_equal(parse(help, 2, &c, err), 1);
+    forward_config_free(&c);
+}
+
+/* ---- the configuration file ---- */
+
+static char cdir[64];
+
+static const char *conf(const char *name, const char *text)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", cdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+/* Refused, and the message holds want. */
+static void conf_refused(const char *const *args, int n, const char *want)
+{
+    static struct forward_config c;
+    char err[256] = "";
+    assert_int_equal(parse(args, n, &c, err), -EINVAL);
+    if (strstr(err, want) == NULL)
+        fail_msg("message \"%s\" lacks \"%s\"", err, want);
+    forward_config_free(&c);
+}
+
+static void test_config_file(void **state)
+{
+    static struct forward_config c;
+    char err[256], want[200];
+    (void)state;
+    snprintf(cdir, sizeof cdir, "/tmp/test_forward.XXXXXX");
+    assert_non_null(mkdtemp(cdir));
+    unsetenv("LIVELOG_URL");
+    unsetenv("LIVELOG_MAX_LAG");
+    unsetenv("LIVELOG_STATE_DIR");
+    setenv("LIVELOG_CONFIG", "/dev/null", 1);
+    const char *p = conf("f.conf", "# the runner's logs\n"
+                                   "watch = /runner/_diag/pages\n"
+                                   "\n"
+                                   "watch = /runner/_diag/*.log\n"
+                                   "to = http://127.0.0.1:60022\n"
+                                   "  to = stdout\n"
+                                   "name-template = runner/{host}/{file}\n"
+                                   "max-lag = 2M\n"
+                                   "state-dir = /srv/fwd\n"
+                                   "once = on\n"
+                                   "poll = off\n");
+    const char *only[] = {"forward", "--config", p};
+    assert_int_equal(parse(only, 3, &c, err), 0);
+    assert_int_equal(c.nwatch, 2);
+    assert_string_equal(c.watch[0], "/runner/_diag/pages");
+    assert_string_equal(c.watch[1], "/runner/_diag/*.log");
+    assert_string_equal(c.server, "http://127.0.0.1:60022");
+    assert_true(c.to_stdout);
+    assert_string_equal(c.name_template, "runner/{host}/{file}");
+    assert_int_equal(c.max_lag, 2u << 20);
+    assert_string_equal(c.state_dir, "/srv/fwd");
+    assert_true(c.once && !c.poll_only);
+    assert_string_equal(c.config_file, p);
+    assert_int_equal(c.buffer_size, 4u << 20); /* the default */
+    /* LIVELOG_CONFIG names it too */
+    setenv("LIVELOG_CONFIG", p, 1);
+    const char *none[] = {"forward"};
+    assert_int_equal(parse(none, 1, &c, err), 0);
+    assert_int_equal(c.nwatch, 2);
+    /* flags replace the file's watches and sinks as a whole */
+    const char *flags[] = {"forward", "--watch",   "/x", "--to",
+                           "stdout",  "--max-lag", "1K"};
+    assert_int_equal(parse(flags, 7, &c, err), 0);
+    assert_int_equal(c.nwatch, 1);
+    assert_string_equal(c.watch[0], "/x");
+    assert_string_equal(c.server, "");
+    assert_true(c.to_stdout);
+    assert_int_equal(c.max_lag, 1024);
+    assert_string_equal(c.state_dir, "/srv/fwd"); /* from the file */
+    /* the environment over the file, flags over the environment */
+    setenv("LIVELOG_URL", "http://10.0.0.1:1", 1);
+    setenv("LIVELOG_MAX_LAG", "3K", 1);
+    setenv("LIVELOG_STATE_DIR", "/env/fwd", 1);
+    const char *st[] = {"forward", "--state-dir", "/flag/fwd"};
+    assert_int_equal(parse(st, 3, &c, err), 0);
+    assert_string_equal(c.server, "http://10.0.0.1:1");
+    assert_false(c.to_stdout); /* LIVELOG_URL replaced the file's sinks */
+    assert_int_equal(c.max_lag, 3072);
+    assert_string_equal(c.state_dir, "/flag/fwd");
+    assert_int_equal(c.nwatch, 2);
+    unsetenv("LIVELOG_URL");
+    unsetenv("LIVELOG_MAX_LAG");
+    unsetenv("LIVELOG_STATE_DIR");
+    /* --config wins over LIVELOG_CONFIG */
+    setenv("LIVELOG_CONFIG", "/nonexistent/f.conf", 1);
+    assert_int_equal(parse(only, 3, &c, err), 0);
+    setenv("LIVELOG_CONFIG", "/dev/null", 1);
+    forward_config_free(&c);
+
+    /* refusals: FILE:LINE and why */
+    p = conf("bad.conf", "watch = /a\nto = stdout\n# x\nbogus = 1\n");
+    const char *bad[] = {"forward", "--config", p};
+    snprintf(want, sizeof want, "%s:4: unknown key 'bogus'", p);
+    conf_refused(bad, 3, want);
+    p = conf("bad.conf", "watch = /a\nbuffer-size = 1K\n");
+    snprintf(want, sizeof want, "%s:2: buffer-size: 1K is not a size", p);
+    conf_refused(bad, 3, want);
+    /* refused even when a flag overrides it */
+    const char *over[] = {"forward", "--config", p,       "--buffer-size",
+                          "8M",      "--to",     "stdout"};
+    conf_refused(over, 7, want);
+    p = conf("bad.conf", "once = yes\n");
+    conf_refused(bad, 3, ":1: once wants on or off");
+    p = conf("bad.conf", "to = ftp://x\n");
+    conf_refused(bad, 3, ":1: to: ftp://x is neither stdout");
+    p = conf("bad.conf", "to = http://a\nto = http://b\n");
+    conf_refused(bad, 3, ":2: to: one server only");
+    p = conf("bad.conf", "watch =\n");
+    conf_refused(bad, 3, ":1: watch: the path is empty");
+    p = conf("bad.conf", "log-level = loud\n");
+    conf_refused(bad, 3, ":1: log-level: loud is not fatal");
+    p = conf("bad.conf", "config = /x\n");
+    conf_refused(bad, 3, ":1: 'config' cannot be set");
+    p = conf("bad.conf", "watch /a\n");
+    conf_refused(bad, 3, ":1: not a `key = value` line");
+    p = conf("bad.conf", "--watch = /a\n");
+    conf_refused(bad, 3, ":1: unknown key '--watch'");
+    const char *missing[] = {"forward", "--config", "/nonexistent/f.conf"};
+    conf_refused(missing, 3,
+                 "cannot read the configuration file "
+                 "/nonexistent/f.conf");
+    setenv("LIVELOG_CONFIG", "/nonexistent/g.conf", 1);
+    conf_refused(none, 1, "/nonexistent/g.conf");
+    setenv("LIVELOG_CONFIG", "/dev/null", 1);
+    /* the file's watches count toward the limit */
+    char many[4096] = "to = stdout\n";
+    for (int i = 0; i <= FORWARD_MAX_WATCHES; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many),
+                 "watch = /w%d\n", i);
+    p = conf("bad.conf", many);
+    conf_refused(bad, 3, ":66: watch: at most 64 watches");
+    snprintf(want, sizeof want, "%s/f.conf", cdir);
+    unlink(want);
+    snprintf(want, sizeof want, "%s/bad.conf", cdir);
+    unlink(want);
+    rmdir(cdir);
+}
+
+/* Every row of the table is in --help, and the view says the same. */
+static void test_config_view(void **state)
+{
+    struct config_option o;
+    char *text = NULL;
+    size_t size = 0, n = 0;
+    char needle[64];
+    static struct forward_config c;
+    (void)state;
+    FILE *out = open_memstream(&text, &size);
+    assert_non_null(out);
+    char *argv[] = {"forward", "--help", NULL};
+    assert_int_equal(forward_config_parse(2, argv, &c, out, needle, 64), 1);
+    assert_int_equal(fclose(out), 0);
+    while (forward_config_option(n, &o)) {
+        snprintf(needle, sizeof needle, "  --%s ", o.flag);
+        if (strstr(text, needle) == NULL)
+            fail_msg("--help lacks %s", needle);
+        if (o.env != NULL && strstr(text, o.env) == NULL)
+            fail_msg("--help lacks %s", o.env);
+        assert_true((o.arg == NULL) ==
+                    (strcmp(o.flag, "poll") == 0 ||
+                     strcmp(o.flag, "once") == 0 ||
+                     strcmp(o.flag, "complete-on-exit") == 0));
+        n++;
+    }
+    assert_true(n >= 21);
+    assert_true(forward_config_option(0, &o));
+    assert_string_equal(o.flag, "config");
+    assert_string_equal(o.def, FORWARD_CONFIG_DEFAULT);
+    free(text);
 }
 
 int main(void)
@@ -363,6 +549,8 @@ int main(void)
         cmocka_unit_test(test_stdout_format),
         cmocka_unit_test(test_marker),
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_config_file),
+        cmocka_unit_test(test_config_view),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
