@@ -94,8 +94,10 @@
       set: new Set(),  /* 1-based line numbers */
       sorted: null,    /* set, sorted (built when a jump needs it) */
       from: 1,         /* the next scan starts at this line */
-      scanning: false,
-      scanned: false,  /* a whole-log scan has ended (done or failed) */
+      scanning: false, /* a scan, or the wait before trying it again */
+      scanned: false,  /* a whole-log scan has ended (done, or refused) */
+      failures: 0,     /* scans cut or refused in a row (for the tests) */
+      unscannable: false, /* the server refused to scan: the stats list */
       seen: -1,        /* the stats' count the last scan saw */
       stats: -1,       /* the stats' count now (-1: unknown) */
     };
@@ -631,6 +633,7 @@
   function setFollowing(on) {
     S.following = on;
     if (on) {
+      S.navFrom = 0; /* next/previous count from the end again */
       scroller.scrollTop = scroller.scrollHeight;
       S.expectTop = scroller.scrollTop;
     }
@@ -762,9 +765,10 @@
       S.err.stats = e;
       /* more ERROR/FATAL lines than the list holds: scans from now on
        * (a log the server cannot scan keeps the list) */
-      if (j.first_complete === false && S.indexed) S.err.scan = true;
+      S.errFirst = j.first.map((x) => x.line).filter((x) => x > 0);
+      if (j.first_complete === false && S.indexed && !S.err.unscannable) S.err.scan = true;
       if (!S.err.scan) {
-        S.err.set = new Set(j.first.map((x) => x.line).filter((x) => x > 0));
+        S.err.set = new Set(S.errFirst);
         S.err.sorted = null;
       }
       maybeScan(S.warn);
@@ -842,38 +846,63 @@
    * first, then, when the stats count other lines of the class than the
    * last scan saw (a live log), the lines since the last scan (its last
    * line again: it may have grown). Linear mode (no line index): nothing
-   * to scan. */
+   * to scan. A scan cut short (connection lost, the server busy or
+   * failing, a stream without its final record) proves nothing: it is
+   * tried again (0.5 s, doubling to 3 s) and the keys waiting for the
+   * first whole-log scan keep waiting, so that e/E never act on a partial
+   * list. Only a refusal that another try cannot change (400, 401, 403,
+   * 404, 409) ends the scans of c: errors go back to the stats list. */
   async function scanSev(c) {
     if (c.scanning) return;
     c.scanning = true;
-    const count = c.stats;
-    const from = c.from;
-    const found = new Set();
+    let delay = 500;
     let ok = false;
-    try {
-      if (S.indexed) {
-        const last = await streamSearch('?severity=' + c.severity + '&from=' + from, (rec) => {
-          found.add(rec.line);
-          c.set.add(rec.line);
-          c.sorted = null;
-        });
-        if (last !== null && last.done) {
-          /* line `from` was the last one scanned before: as it is now */
-          if (!found.has(from)) c.set.delete(from);
-          c.from = Math.max(from, last.lines);
-          ok = true;
-        }
+    for (;;) {
+      const r = S.indexed ? await scanOnce(c) : 'refused';
+      if (r === 'done') { ok = true; c.failures = 0; break; }
+      c.failures++;
+      if (r === 'refused') {
+        c.unscannable = true;
+        c.scan = false;
+        if (c === S.err && S.errFirst !== undefined) c.set = new Set(S.errFirst);
+        break;
       }
-    } catch (e) {
-      /* tried again at the next stats answer */
+      await sleep(delay);
+      delay = Math.min(delay * 2, 3000);
     }
-    if (ok) c.seen = count;
     c.scanning = false;
     c.scanned = true;
     c.sorted = null;
     runWaiting();
     schedule();
     if (ok) maybeScan(c);
+  }
+
+  /* One scan of class c from line c.from on: 'done', 'retry' (cut short
+   * or the server could not answer now) or 'refused'. */
+  async function scanOnce(c) {
+    const count = c.stats;
+    const from = c.from;
+    const found = new Set();
+    let last = null;
+    try {
+      last = await streamSearch('?severity=' + c.severity + '&from=' + from, (rec) => {
+        found.add(rec.line);
+        c.set.add(rec.line);
+        c.sorted = null;
+      });
+    } catch (e) {
+      return 'retry';
+    }
+    if (last !== null && last.done) {
+      /* line `from` was the last one scanned before: as it is now */
+      if (!found.has(from)) c.set.delete(from);
+      c.from = Math.max(from, last.lines);
+      c.seen = count;
+      return 'done';
+    }
+    const st = last !== null && typeof last.error === 'number' ? last.error : 0;
+    return [400, 401, 403, 404, 409].includes(st) ? 'refused' : 'retry';
   }
 
   /* Scans the new lines when the stats count other lines of class c than
@@ -902,9 +931,13 @@
   }
 
   /* Where next/previous count from: the line last gone to, unless the
-   * user scrolled since; then the top of the screen. */
+   * user scrolled since; then the end of the log while following, else
+   * the top of the screen. */
   function anchor() {
-    return S.navFrom > 0 ? S.navFrom : topLine() + 1;
+    if (S.navFrom > 0) return S.navFrom;
+    /* following: from the end of the log, not from the top of the screen
+     * (nor from the end of the part of the tail received so far) */
+    return S.following ? Number.MAX_SAFE_INTEGER : topLine() + 1;
   }
 
   function goTo(n, kind) {
@@ -913,7 +946,14 @@
     S.curKind = kind;
     S.navFrom = n;
     S.sel = { a: n, b: n };
-    scrollToLine(n - 1);
+    if (n - 1 < total()) {
+      scrollToLine(n - 1);
+    } else {
+      /* a line found by the server that has not arrived yet */
+      S.following = false;
+      S.jumpTo = n - 1;
+      schedule();
+    }
   }
 
   /* Runs fn now when ready() holds, else once it does (in the order the
