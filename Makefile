@@ -4,14 +4,16 @@
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
 BUILD_DEB  ?= build-deb
 PREFIX     ?= /usr/local
 DESTDIR    ?=
+FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
 .PHONY: all deps build build-asan run run-dropin test test-fast test-asan \
-        check-style format bench install deb clean help
+        check-style format bench fuzz install deb clean help
 
 all: build
 
@@ -23,6 +25,8 @@ help:
 	@echo "make check-style  clang-format and banned-function check"
 	@echo "make format       rewrite sources with clang-format"
 	@echo "make bench        run the benchmarks (figures go to bench/RESULTS.md)"
+	@echo "make fuzz         build the libFuzzer targets (clang) and run each for"
+	@echo "                  FUZZ_SECONDS (default 30), two at a time"
 	@echo "make install      install under PREFIX (default /usr/local), honouring"
 	@echo "                  DESTDIR: binary, man pages, units, completion, config"
 	@echo "make deb          build the Debian package in $(BUILD_DEB)/ (CPack)"
@@ -59,6 +63,13 @@ check-style: deps
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
+# libFuzzer targets: clang, ASan + UBSan, in their own build directory;
+# fuzz/run runs each (docs/TESTING.md, "Fuzzing").
+fuzz: deps
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIVELOG_SANITIZE=ON -DLIVELOG_FUZZ=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_all -- --no-print-directory
+	@fuzz/run $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
 bench: build
 	@bench/run-all $(BUILD)
 
@@ -75,4 +86,4 @@ deb: deps
 	@cd $(BUILD_DEB) && cpack -G DEB
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_DEB)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_DEB)

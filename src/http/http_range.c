@@ -44,6 +44,11 @@ static int parse_spec(const char *s, size_t len, struct http_range *ret)
     }
     if (core_num_parse_u64(s + dash + 1, len - dash - 1, &b) < 0)
         return -EINVAL;
+    /* No representation holds 2^64 bytes, so a last position of
+     * 2^64 - 1 selects the same bytes as 2^64 - 2, and callers may then
+     * compute last + 1 (the end of a live range) without overflow. */
+    if (b == UINT64_MAX)
+        b--;
     if (b < a)
         return -EINVAL;
     *ret =

@@ -18,7 +18,7 @@ enum http_range_kind {
 struct http_range {
     enum http_range_kind kind;
     uint64_t first;  /* FROM, BOUNDED */
-    uint64_t last;   /* BOUNDED, inclusive, >= first */
+    uint64_t last;   /* BOUNDED, inclusive, >= first, < UINT64_MAX */
     uint64_t suffix; /* SUFFIX */
 };
 
@@ -29,7 +29,10 @@ struct http_range {
  *   -EINVAL  anything else (other unit, junk, last < first, numbers that
  *            overflow 64 bits): RFC 9110 says to ignore the header.
  * Whitespace is allowed around commas and at both ends; the unit name is
- * case-insensitive. *ret is untouched on failure. */
+ * case-insensitive. A last position of 2^64 - 1 is returned as 2^64 - 2
+ * (the same bytes of any representation), so last + 1 never overflows;
+ * "bytes=18446744073709551615-18446744073709551615" is then -EINVAL.
+ * *ret is untouched on failure. */
 int http_range_parse(const char *value, size_t len, struct http_range *ret);
 
 /* Resolves a range against a representation of `length` bytes into the

@@ -31,20 +31,32 @@ int store_meta_format(const struct store_meta *m, char *buf, size_t cap)
                  m->created_ms, m->completed_ms, m->keep_head, m->keep_tail);
     if (n < 0 || (size_t)n >= cap)
         return -ENOSPC;
-    /* The archive's keys only once they mean something. */
-    int more = 0;
-    if (m->archived_ms != 0)
-        more = snprintf(buf + n, cap - (size_t)n, "archived_ms %" PRIu64 "\n",
-                        m->archived_ms);
-    if (more >= 0 && m->evicted)
-        more += snprintf(buf + n + more, cap - (size_t)(n + more),
-                         "evicted_length %" PRIu64 "\n", m->length);
-    if (more >= 0 && m->upload_id[0] != '\0')
-        more += snprintf(buf + n + more, cap - (size_t)(n + more),
-                         "upload_id %s\n", m->upload_id);
-    if (more < 0 || (size_t)(n + more) >= cap)
-        return -ENOSPC;
-    return n + more;
+    /* The archive's keys only once they mean something. Each line must
+     * fit before the next is written after it: a cut one would leave
+     * `used` past cap. */
+    size_t used = (size_t)n;
+    int k = 0;
+    if (m->archived_ms != 0) {
+        k = snprintf(buf + used, cap - used, "archived_ms %" PRIu64 "\n",
+                     m->archived_ms);
+        if (k < 0 || (size_t)k >= cap - used)
+            return -ENOSPC;
+        used += (size_t)k;
+    }
+    if (m->evicted) {
+        k = snprintf(buf + used, cap - used, "evicted_length %" PRIu64 "\n",
+                     m->length);
+        if (k < 0 || (size_t)k >= cap - used)
+            return -ENOSPC;
+        used += (size_t)k;
+    }
+    if (m->upload_id[0] != '\0') {
+        k = snprintf(buf + used, cap - used, "upload_id %s\n", m->upload_id);
+        if (k < 0 || (size_t)k >= cap - used)
+            return -ENOSPC;
+        used += (size_t)k;
+    }
+    return (int)used;
 }
 
 static bool key_is(const char *line, size_t klen, const char *key)

@@ -49,8 +49,11 @@ static void test_parse_forms(void **state)
     expect_range("bytes=-1", HTTP_RANGE_SUFFIX, 1, 0);
     expect_range("bytes=-0", HTTP_RANGE_SUFFIX, 0, 0);
     expect_range("bytes=-500", HTTP_RANGE_SUFFIX, 500, 0);
+    /* last 2^64 - 1 reads as 2^64 - 2: last + 1 never overflows */
     expect_range("bytes=0-18446744073709551615", HTTP_RANGE_BOUNDED, 0,
-                 UINT64_MAX);
+                 UINT64_MAX - 1);
+    expect_range("bytes=0-18446744073709551614", HTTP_RANGE_BOUNDED, 0,
+                 UINT64_MAX - 1);
     expect_range("bytes=18446744073709551615-", HTTP_RANGE_FROM, UINT64_MAX, 0);
 }
 
@@ -125,6 +128,7 @@ static void test_parse_invalid(void **state)
         "1-2",
         "bytes=18446744073709551616-",
         "bytes=0-18446744073709551616",
+        "bytes=18446744073709551615-18446744073709551615",
         "bytes=-18446744073709551616",
         "bytes=99999999999999999999-",
         "bytes=1-2,junk",

@@ -170,6 +170,26 @@ static void test_format_nospace(void **state)
     assert_int_equal(store_meta_format(&m, buf, (size_t)full + 1), full);
     for (size_t cap = 0; cap <= (size_t)full; cap++)
         assert_int_equal(store_meta_format(&m, buf, cap), -ENOSPC);
+
+    /* With the archive's lines, into buffers of exactly cap bytes (a cut
+     * archive line used to make the next one write past cap). */
+    make_meta(&m, "a/b", STORE_COMPLETE, 12, 13);
+    m.archived_ms = 14;
+    m.evicted = true;
+    m.length = 15;
+    memcpy(m.upload_id, "upload-1", 9);
+    full = store_meta_format(&m, buf, sizeof buf);
+    assert_true(full > 0);
+    for (size_t cap = 0; cap <= (size_t)full + 1; cap++) {
+        char *exact = malloc(cap > 0 ? cap : 1);
+        assert_non_null(exact);
+        memset(exact, 'Z', cap);
+        int n = store_meta_format(&m, exact, cap);
+        assert_int_equal(n, cap > (size_t)full ? full : -ENOSPC);
+        if (n > 0)
+            assert_memory_equal(exact, buf, (size_t)full);
+        free(exact);
+    }
 }
 
 static void test_parse_minimal(void **state)
