@@ -1135,7 +1135,7 @@ static int list_page(struct list_state *ls, const char *x, size_t xlen)
 
     while (archive_s3_xml_find(x, xlen, "Contents", &pos, &c, &clen) == 0) {
         char num[32];
-        size_t klen;
+        size_t klen = 0;
         uint64_t size;
         size_t p2 = 0, vlen;
         const char *v;
