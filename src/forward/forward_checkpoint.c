@@ -169,7 +169,7 @@ static int only_keys(json_t *obj, const char *const *allowed, const char *what,
 
 static int parse_fp(json_t *obj, struct forward_ckpt_rec *r, struct perr *e)
 {
-    uint64_t n;
+    uint64_t n = 0;
     if (get_u64(obj, "fp_len", &n, true, e) != 0)
         return -EINVAL;
     if (n > FORWARD_CKPT_FP_MAX)
@@ -236,7 +236,7 @@ static int parse_rec(json_t *obj, struct forward_ckpt_rec *r, struct perr *e)
 static int parse_doc(json_t *root, struct forward_ckpt *c, struct perr *e)
 {
     static const char *const keys[] = {"version", "files", "names", NULL};
-    uint64_t version;
+    uint64_t version = 0;
     if (!json_is_object(root))
         return fail(e, "checkpoint: the document must be an object");
     if (only_keys(root, keys, "the document", e) != 0 ||
