@@ -201,10 +201,7 @@ static void truncated(struct fwd *w, struct forward_file *f)
 {
     uint64_t shipped = f->rec.out_file;
     if (w->http != NULL)
-        shipped =
-            f->rec.seg_file + (f->rec.http_stream > f->rec.seg_stream
-                                   ? f->rec.http_stream - f->rec.seg_stream
-                                   : 0);
+        shipped = forward_http_file_pos(f);
     f->truncations++;
     log_warning(LOGC_FORWARD,
                 "file truncated (copytruncate?): reading it again from its "
@@ -262,10 +259,7 @@ static bool adopt_record(struct fwd *w, struct forward_file *f,
                  LF_STR("name", f->rec.name), LF_U64("size", size),
                  LF_U64("server", f->rec.http_stream),
                  LF_U64("stdout", f->rec.out_file));
-        uint64_t hpos =
-            f->rec.seg_file + (f->rec.http_stream > f->rec.seg_stream
-                                   ? f->rec.http_stream - f->rec.seg_stream
-                                   : 0);
+        uint64_t hpos = forward_http_file_pos(f);
         if ((w->out != NULL && f->rec.out_file > size) ||
             (w->http != NULL && hpos > size))
             truncated(w, f);

@@ -86,11 +86,12 @@ size_t forward_http_marker(uint64_t skipped, char *buf, size_t cap)
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-/* The file offset that the stream's next byte comes from. Valid once the
- * marker (if any) is fully acknowledged. */
-static uint64_t file_pos(const struct forward_file *f)
+uint64_t forward_http_file_pos(const struct forward_file *f)
 {
-    return f->rec.seg_file + (f->rec.http_stream - f->rec.seg_stream);
+    const struct forward_ckpt_rec *r = &f->rec;
+    return r->seg_file + (r->http_stream > r->seg_stream
+                              ? r->http_stream - r->seg_stream
+                              : 0);
 }
 
 static bool marker_pending(const struct forward_file *f)
@@ -104,7 +105,7 @@ static uint64_t avail(const struct forward_file *f)
         return 0; /* an orphan: the file is gone */
     if (marker_pending(f))
         return f->size > f->rec.seg_file ? f->size - f->rec.seg_file : 0;
-    uint64_t pos = file_pos(f);
+    uint64_t pos = forward_http_file_pos(f);
     return f->size > pos ? f->size - pos : 0;
 }
 
@@ -215,7 +216,7 @@ static int start(struct forward_http *h, struct forward_file *f,
                 memcpy(f->req_marker, m + from, f->req_marker_len);
             f->req_file = f->rec.seg_file;
         } else {
-            f->req_file = file_pos(f);
+            f->req_file = forward_http_file_pos(f);
         }
         uint64_t a = avail(f);
         f->req_len =
@@ -283,7 +284,7 @@ static int start(struct forward_http *h, struct forward_file *f,
 static void plan_skip(struct forward_http *h, struct forward_file *f)
 {
     char m[256];
-    uint64_t pos = file_pos(f);
+    uint64_t pos = forward_http_file_pos(f);
     uint64_t skip = avail(f) - h->max_lag;
     size_t mlen = forward_http_marker(skip, m, sizeof(m));
     f->rec.marker_at = f->rec.http_stream;

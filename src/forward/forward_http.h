@@ -76,6 +76,11 @@ bool forward_http_drained(const struct forward_file *f);
  * length (written into buf, cap bytes). */
 size_t forward_http_marker(uint64_t skipped, char *buf, size_t cap);
 
+/* The file offset the stream's next byte comes from: what the server
+ * has acknowledged, mapped through the current segment (a pending
+ * marker counts as nothing of the file yet). */
+uint64_t forward_http_file_pos(const struct forward_file *f);
+
 /* Whether the server was unreachable at the last attempt. */
 bool forward_http_down(const struct forward_http *h);
 
