@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "core/core_clock.h"
+#include "http/http_headers.h"
+#include "http/http_respond.h"
 #include "http/http_tls.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
@@ -127,6 +129,38 @@ void http_daemon_init_tls_logging(void)
     gnutls_global_set_log_level(log_enabled(LOG_TRACE) ? 3 : 0);
 }
 
+static enum MHD_Result add_framing_field(void *cls, enum MHD_ValueKind kind,
+                                         const char *key, const char *value)
+{
+    (void)kind;
+    http_framing_add(cls, key, value);
+    return MHD_YES;
+}
+
+/* RFC 9112 framing, checked before the handler sees the request and before
+ * any body byte is read (docs/SECURITY.md, "Request framing"): a request
+ * whose body could be delimited two ways is answered 400 (501 for an
+ * unknown transfer coding) and its connection closed. Returns MHD_YES
+ * with *ret_refused false when the request may go on. */
+static enum MHD_Result check_framing(struct http_request *req,
+                                     bool *ret_refused)
+{
+    struct http_framing f = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_framing_field,
+                              &f);
+    const char *msg;
+    unsigned status = http_framing_verdict(&f, &msg);
+    *ret_refused = status != 0;
+    if (status == 0)
+        return MHD_YES;
+    req->route = "refused";
+    log_info(LOGC_HTTP, "request refused: ambiguous framing",
+             LF_STR("listener", req->daemon->name),
+             LF_STR("method", req->method), LF_U64("status", status),
+             LF_STRN("reason", msg, strlen(msg) - 1));
+    return http_respond_text_hdr(req->conn, status, msg, "Connection", "close");
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
                                  const char *url, const char *method,
                                  const char *version, const char *upload_data,
@@ -147,6 +181,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
         req->method = method;
         req->route = "unknown";
         *con_cls = req;
+        enum MHD_Result rc = check_framing(req, &req->refused);
+        if (req->refused)
+            return rc;
+    }
+    if (req->refused) {
+        *upload_data_size = 0; /* a refused body is read, not kept */
+        return MHD_YES;
     }
     enum MHD_Result rc = d->handler(d->handler_cls, req, url, method,
                                     upload_data, upload_data_size);

@@ -22,6 +22,8 @@ struct http_request {
     const char *route;  /* set by the handler: what was asked for; logged
                            instead of the URL, which may hold a secret */
     uint64_t start_ns;  /* monotonic arrival time                 */
+    bool refused;       /* answered by the framing check (the handler
+                           never sees it)                         */
 
     /* Access to a private stream, decided once per request (a parked
      * request re-enters the handler on every resume). */
