@@ -296,8 +296,11 @@ static struct MHD_Response *view_response(struct view *v, uint64_t start,
     return resp;
 }
 
-/* Bytes [start, end) that are all committed already: sendfile. */
-static struct MHD_Response *stored_response(struct stream *s, uint64_t start,
+/* Bytes [start, end) that are all committed already: sendfile. When no
+ * descriptor can be opened for it (out of descriptors, say), the content
+ * reader serves them through the stream's own descriptor instead. */
+static struct MHD_Response *stored_response(struct http_request *req,
+                                            struct stream *s, uint64_t start,
                                             uint64_t end)
 {
     if (end == start)
@@ -307,7 +310,7 @@ static struct MHD_Response *stored_response(struct stream *s, uint64_t start,
     if (fd < 0) {
         log_warning(LOGC_HTTP, "opening the stored log failed",
                     LF_I64("errno", -fd));
-        return NULL;
+        return live_response(req, s, start, end, true);
     }
     struct MHD_Response *resp =
         MHD_create_response_from_fd_at_offset64(end - start, fd, start);
@@ -482,7 +485,7 @@ static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
             metrics_add(METRICS_BYTES_SENT, len);
             return MHD_queue_response(req->conn, MHD_HTTP_OK, cached);
         }
-        return answer(req, s, MHD_HTTP_OK, stored_response(s, 0, len), st,
+        return answer(req, s, MHD_HTTP_OK, stored_response(req, s, 0, len), st,
                       NULL);
     }
 
@@ -496,7 +499,7 @@ static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
     snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
              end - 1, len);
     return answer(req, s, MHD_HTTP_PARTIAL_CONTENT,
-                  stored_response(s, start, end), st, cr);
+                  stored_response(req, s, start, end), st, cr);
 }
 
 /* Bytes [start, end) of a live log as one known-size answer: straight
@@ -510,7 +513,7 @@ static struct MHD_Response *span_response(struct http_request *req,
         start < store_stream_elided_end(s->store) &&
         end > store_stream_keep_head(s->store))
         return NULL;
-    return end <= len ? stored_response(s, start, end)
+    return end <= len ? stored_response(req, s, start, end)
                       : live_response(req, s, start, end, true);
 }
 
@@ -535,8 +538,8 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
 
     if (range == NULL) {
         if (!follow && !elided)
-            return answer(req, s, MHD_HTTP_OK, stored_response(s, 0, len), st,
-                          NULL);
+            return answer(req, s, MHD_HTTP_OK, stored_response(req, s, 0, len),
+                          st, NULL);
         /* Following, or a one-shot read that may need a marker line. */
         return answer(
             req, s, MHD_HTTP_OK,
@@ -562,8 +565,12 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
         start = store_stream_elided_end(s->store); /* past the elision */
 
     if (follow) {
+        /* The announced last byte is never before the first one, even for
+         * a log past 2^53 bytes. */
+        uint64_t last =
+            start <= HTTP_READ_LIVE_LAST ? HTTP_READ_LIVE_LAST : UINT64_MAX - 1;
         snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*", start,
-                 HTTP_READ_LIVE_LAST);
+                 last);
         return answer(req, s, MHD_HTTP_PARTIAL_CONTENT,
                       live_response(req, s, start, UINT64_MAX, false), st, cr);
     }
