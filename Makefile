@@ -5,6 +5,7 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
+BUILD_TSAN ?= build-tsan
 BUILD_DEB  ?= build-deb
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -12,8 +13,9 @@ FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan run run-dropin test test-fast test-asan \
-        check-style format bench fuzz install deb clean help
+.PHONY: all deps build build-asan build-tsan run run-dropin test test-fast \
+        test-asan test-tsan test-valgrind check-style format bench fuzz \
+        install deb clean help
 
 all: build
 
@@ -22,6 +24,10 @@ help:
 	@echo "make run-dropin   the same for the Taskcluster drop-in (random token)"
 	@echo "make test         install deps, build (plain + ASan/UBSan), run every test"
 	@echo "make test-fast    run the suite in the plain build only"
+	@echo "make test-tsan    ThreadSanitizer build: the unit tests and the"
+	@echo "                  integration tests of the server's threads"
+	@echo "make test-valgrind  the integration tests with the server under"
+	@echo "                  valgrind memcheck (part of test-fast)"
 	@echo "make check-style  clang-format and banned-function check"
 	@echo "make format       rewrite sources with clang-format"
 	@echo "make bench        run the benchmarks (figures go to bench/RESULTS.md)"
@@ -43,6 +49,10 @@ build-asan: deps
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DLIVELOG_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS) -- --no-print-directory
 
+build-tsan: deps
+	@cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIVELOG_TSAN=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD_TSAN) -j $(JOBS) -- --no-print-directory
+
 run: build
 	@scripts/run-serve $(BUILD)/livelog
 
@@ -55,7 +65,19 @@ test-fast: build
 test-asan: build-asan
 	@cd $(BUILD_ASAN) && LIVELOG_SANITIZED=1 ctest --output-on-failure -j $(JOBS)
 
-test: check-style test-fast test-asan
+# The threaded paths under ThreadSanitizer (docs/TESTING.md, "Sanitizers
+# and valgrind"): every unit test and the integration tests whose server
+# runs readers, writers and waiters on several threads. A report goes to
+# the server's stderr, which is its log, so check-server-log fails the
+# test; TSan's exit code 66 fails hs_stop_and_check.
+TSAN_TESTS ?= ^(unit_|integration\.(roundtrip|range|wait|fanout|throttled|disconnect|sigterm|interrupted|tls|serve_(range|exactly_once|recovery|limits|clients|scale|private|mask|faults|crashloop))$$)
+test-tsan: build-tsan
+	@cd $(BUILD_TSAN) && LIVELOG_SANITIZED=1 ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+
+test-valgrind: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L valgrind
+
+test: check-style test-fast test-asan test-tsan
 
 check-style: deps
 	@scripts/check-style
@@ -86,4 +108,4 @@ deb: deps
 	@cd $(BUILD_DEB) && cpack -G DEB
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_DEB)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_FUZZ) $(BUILD_DEB)

@@ -156,7 +156,10 @@ static ssize_t reader_read(void *cls, uint64_t pos, char *buf, size_t max)
                 r->marker_pos = 0;
                 return reader_read(cls, pos, buf, max);
             }
+            size_t nlen = 0;
+            const char *name = store_stream_name(store, &nlen);
             log_warning(LOGC_HTTP, "reading the stored log failed",
+                        nlen > 0 ? LF_STRN("name", name, nlen) : LF_NONE,
                         LF_I64("errno", n < 0 ? -n : EIO),
                         LF_U64("offset", off));
             return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -308,7 +311,10 @@ static struct MHD_Response *stored_response(struct http_request *req,
                                                MHD_RESPMEM_PERSISTENT);
     int fd = store_stream_open_reader(s->store);
     if (fd < 0) {
+        size_t nlen = 0;
+        const char *name = store_stream_name(s->store, &nlen);
         log_warning(LOGC_HTTP, "opening the stored log failed",
+                    nlen > 0 ? LF_STRN("name", name, nlen) : LF_NONE,
                     LF_I64("errno", -fd));
         return live_response(req, s, start, end, true);
     }

@@ -74,6 +74,11 @@ unsigned int http_respond_status_for_errno(int err, const char **ret_msg)
     case -EFBIG:
         *ret_msg = "the log is larger than the server accepts\n";
         return MHD_HTTP_CONTENT_TOO_LARGE;
+    case -EMFILE:
+    case -ENFILE:
+        *ret_msg = "the server is out of file descriptors; nothing after "
+                   "the last acknowledged byte was stored: retry later\n";
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
     default:
         *ret_msg = "the server could not store the log (I/O error); "
                    "see the server's log\n";

@@ -40,7 +40,8 @@ enum MHD_Result http_respond_queue(struct MHD_Connection *conn,
                                    struct MHD_Response *resp);
 
 /* Maps a negative errno from the store to a status and a message:
- * -ENOSPC/-EDQUOT -> 507, -EFBIG -> 413, anything else -> 500. */
+ * -ENOSPC/-EDQUOT -> 507, -EFBIG -> 413, -EMFILE/-ENFILE (out of
+ * descriptors) -> 503, anything else -> 500. */
 unsigned int http_respond_status_for_errno(int err, const char **ret_msg);
 
 #endif

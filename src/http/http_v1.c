@@ -320,8 +320,11 @@ static void append_data(struct http_request *req, struct v1_req *w,
         rc = stream_mask_append(w->stream, data, take);
         if (rc != 0) {
             w->error_status = http_respond_status_for_errno(rc, &w->error_msg);
+            size_t nlen = 0;
+            const char *name = store_stream_name(w->stream->store, &nlen);
             log_warning(LOGC_STORE, "appending to the log failed",
-                        LF_I64("errno", -rc), LF_U64("bytes", take));
+                        LF_STRN("name", name, nlen), LF_I64("errno", -rc),
+                        LF_U64("bytes", take));
             return;
         }
         stream_registry_account(w->app->registry,
@@ -353,6 +356,22 @@ static int read_url(struct http_v1 *app, const char *name, size_t len,
     return q < 0 ? q : 0;
 }
 
+/* The completion could not be recorded (the meta file): the stream is
+ * interrupted with every byte kept; a PATCH at its Upload-Offset (an
+ * empty body will do) completes it. */
+static enum MHD_Result not_completed(struct http_request *req, struct v1_req *w,
+                                     int err)
+{
+    const char *msg = NULL;
+    unsigned int st = http_respond_status_for_errno(err, &msg);
+    if (st == MHD_HTTP_INTERNAL_SERVER_ERROR)
+        msg = "the server could not record that the log is complete (I/O "
+              "error); every byte is kept: complete it again with a PATCH "
+              "at Upload-Offset\n";
+    stream_set_state(w->stream, STORE_INTERRUPTED);
+    return respond_stream(req, st, w->stream, msg, w->app->sync_before_ack);
+}
+
 /* The body has ended cleanly: complete (after the digest check) or not. */
 static enum MHD_Result finish_body(struct http_request *req, struct v1_req *w)
 {
@@ -378,6 +397,8 @@ static enum MHD_Result finish_body(struct http_request *req, struct v1_req *w)
             const char *msg = NULL;
             unsigned int st = http_respond_status_for_errno(rc, &msg);
             stream_set_state(s, STORE_INTERRUPTED);
+            log_warning(LOGC_STORE, "fsync of a stream failed",
+                        LF_STRN("name", name, nlen), LF_I64("errno", -rc));
             return respond_stream(req, st, s, msg, true);
         }
     }
@@ -385,7 +406,17 @@ static enum MHD_Result finish_body(struct http_request *req, struct v1_req *w)
         unsigned char got[32];
         uint64_t len = store_stream_length(s->store);
         int rc = store_stream_sha256(s->store, len, got);
-        if (rc != 0 || memcmp(got, w->digest, 32) != 0) {
+        if (rc != 0) {
+            stream_set_state(s, STORE_INTERRUPTED);
+            log_warning(LOGC_HTTP, "reading the stored log failed",
+                        LF_STRN("name", name, nlen), LF_I64("errno", -rc));
+            return respond_stream(req, MHD_HTTP_INTERNAL_SERVER_ERROR, s,
+                                  "the server could not read the log back "
+                                  "to check Repr-Digest (I/O error); it is "
+                                  "not complete: complete it again\n",
+                                  w->app->sync_before_ack);
+        }
+        if (memcmp(got, w->digest, 32) != 0) {
             stream_set_state(s, STORE_INTERRUPTED);
             log_warning(LOGC_HTTP, "Repr-Digest does not match the stream",
                         LF_STRN("name", name, nlen), LF_U64("length", len));
@@ -396,7 +427,9 @@ static enum MHD_Result finish_body(struct http_request *req, struct v1_req *w)
         }
     }
     if (w->complete_at_end) {
-        stream_set_state(s, STORE_COMPLETE);
+        int rc = stream_set_state(s, STORE_COMPLETE);
+        if (rc != 0) /* not complete (logged): the writer completes again */
+            return not_completed(req, w, rc);
         log_info(LOGC_HTTP, "stream complete", LF_STRN("name", name, nlen),
                  LF_STR("action", "UPDATE"),
                  LF_U64("length", store_stream_length(s->store)));
@@ -534,7 +567,7 @@ static enum MHD_Result start_put(struct http_v1 *app, struct http_request *req,
         stream_unref(s);
         return r;
     }
-    if (rc == -EMFILE)
+    if (rc == -EUSERS)
         return http_respond_text(req->conn, MHD_HTTP_INSUFFICIENT_STORAGE,
                                  "the server holds --max-streams logs "
                                  "already\n");
@@ -776,6 +809,15 @@ static enum MHD_Result do_head_write(struct http_v1 *app,
     if (s == NULL)
         return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
                                  "no such log\n");
+    /* --fsync=always answers with the durable length: make the bytes a
+     * request left unsynced (a broken body, a failed fsync) durable now,
+     * so that HEAD gives the offset a PATCH must use. */
+    int rc = app->sync_before_ack && !stream_is_masked(s)
+                 ? store_stream_sync(s->store)
+                 : 0;
+    if (rc != 0)
+        log_warning(LOGC_STORE, "fsync of a stream failed",
+                    LF_STR("name", name), LF_I64("errno", -rc));
     enum MHD_Result r =
         respond_stream(req, MHD_HTTP_OK, s, "", app->sync_before_ack);
     stream_unref(s);
@@ -1416,6 +1458,8 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
                                     app->archive, name, len, log_size, n, &from)
                               : store_stream_tail_offset(s->store, n, &from);
         if (rc != 0) {
+            log_warning(LOGC_HTTP, "line lookup failed",
+                        LF_STRN("name", name, len), LF_I64("errno", -rc));
             stream_unref(s);
             return http_respond_text_cors(
                 req->conn, req->cors_origin, MHD_HTTP_INTERNAL_SERVER_ERROR,

@@ -65,22 +65,31 @@ static int write_record(struct store_index *ix,
     unsigned char buf[STORE_INDEX_RECORD];
     store_index_encode(r, buf);
     uint64_t n = atomic_load_explicit(&ix->records, memory_order_relaxed);
-    ssize_t w =
-        pwrite(ix->fd, buf, sizeof(buf), (off_t)(n * STORE_INDEX_RECORD));
-    if (w != (ssize_t)sizeof(buf))
-        return w < 0 ? -errno : -EIO;
+    size_t done = 0;
+    while (done < sizeof(buf)) {
+        ssize_t w = pwrite(ix->fd, buf + done, sizeof(buf) - done,
+                           (off_t)(n * STORE_INDEX_RECORD + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 ? -errno : -EIO;
+        done += (size_t)w;
+    }
     ix->last_offset = r->offset;
     ix->last_time_ms = r->time_ms;
     atomic_store_explicit(&ix->records, n + 1, memory_order_release);
     return 0;
 }
 
-int store_index_append(struct store_index *ix, uint64_t base, const char *buf,
-                       size_t len, uint64_t now_ms)
+int store_index_prepare(struct store_index *ix, uint64_t base, const char *buf,
+                        size_t len, uint64_t now_ms,
+                        struct store_index_step *ret)
 {
+    uint64_t lines = atomic_load_explicit(&ix->lines, memory_order_relaxed);
+    ret->lines = lines;
+    ret->at_line_start = ix->at_line_start;
     if (len == 0)
         return 0;
-    uint64_t lines = atomic_load_explicit(&ix->lines, memory_order_relaxed);
     uint64_t records = atomic_load_explicit(&ix->records, memory_order_relaxed);
 
     /* The first line start in this chunk, if any. */
@@ -125,8 +134,27 @@ int store_index_append(struct store_index *ix, uint64_t base, const char *buf,
         };
         rc = write_record(ix, &r);
     }
-    ix->at_line_start = buf[len - 1] == '\n';
-    atomic_store_explicit(&ix->lines, lines + starts, memory_order_release);
+    if (rc != 0)
+        return rc;
+    ret->lines = lines + starts;
+    ret->at_line_start = buf[len - 1] == '\n';
+    return 0;
+}
+
+void store_index_publish(struct store_index *ix,
+                         const struct store_index_step *step)
+{
+    ix->at_line_start = step->at_line_start;
+    atomic_store_explicit(&ix->lines, step->lines, memory_order_release);
+}
+
+int store_index_append(struct store_index *ix, uint64_t base, const char *buf,
+                       size_t len, uint64_t now_ms)
+{
+    struct store_index_step step;
+    int rc = store_index_prepare(ix, base, buf, len, now_ms, &step);
+    if (rc == 0)
+        store_index_publish(ix, &step);
     return rc;
 }
 

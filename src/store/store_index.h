@@ -60,9 +60,24 @@ void store_index_decode(const unsigned char in[STORE_INDEX_RECORD],
 int store_index_open(struct store_index *ix, const char *path, int data_fd,
                      uint64_t data_len, uint64_t now_ms);
 
-/* Records the line starts of buf, appended at data offset base. Returns 0
- * or a negative errno (the index is then behind; it is rebuilt at the
- * next recovery and line lookups stay correct, only slower). */
+/* What an append changes in the index once its bytes are committed. */
+struct store_index_step {
+    uint64_t lines;     /* line starts after the append      */
+    bool at_line_start; /* the byte after the append starts one */
+};
+
+/* Records the line starts of buf, appended at data offset base, in two
+ * steps, so that a writer can refuse an append whose record could not be
+ * written: prepare writes the record the append needs (if any) and
+ * returns 0, filling *ret, or a negative errno (nothing changed; a record
+ * never counts more lines than the committed data has, so readers may see
+ * it at once); publish then makes the append's lines visible (after the
+ * data's committed length). append is the two at once (recovery). */
+int store_index_prepare(struct store_index *ix, uint64_t base, const char *buf,
+                        size_t len, uint64_t now_ms,
+                        struct store_index_step *ret);
+void store_index_publish(struct store_index *ix,
+                         const struct store_index_step *step);
 int store_index_append(struct store_index *ix, uint64_t base, const char *buf,
                        size_t len, uint64_t now_ms);
 

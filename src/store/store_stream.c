@@ -329,6 +329,18 @@ static void elide(struct store_stream *s, int fd, uint64_t len)
         s->punch_failed = true; /* readers still skip it; disk not freed */
 }
 
+/* Nothing of a failed append is committed: the file is cut back so a
+ * later append continues exactly at the committed length. If even that
+ * fails, the tail beyond the committed length is never read and the next
+ * pwrite overwrites it. Returns err. */
+static int refuse_append(int fd, uint64_t base, int err)
+{
+    if (ftruncate(fd, (off_t)base) != 0) {
+        /* keep the append's own error; see above */
+    }
+    return err;
+}
+
 int store_stream_append(struct store_stream *s, const void *buf, size_t len)
 {
     int fd = data_fd(s);
@@ -342,18 +354,20 @@ int store_stream_append(struct store_stream *s, const void *buf, size_t len)
         ssize_t n = pwrite(fd, p + done, len - done, (off_t)(base + done));
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            int err = n < 0 ? -errno : -EIO;
-            /* Nothing of this call is committed: cut the file back so a
-             * later append continues exactly at the committed length. If
-             * even that fails, the tail beyond the committed length is
-             * never read and the next pwrite overwrites it. */
-            if (ftruncate(fd, (off_t)base) != 0) {
-                /* keep the write's own error; see above */
-            }
-            return err;
-        }
+        if (n <= 0)
+            return refuse_append(fd, base, n < 0 ? -errno : -EIO);
         done += (size_t)n;
+    }
+    /* The line index's record is part of the append: when it cannot be
+     * written the append is refused as a whole, like a failed data write
+     * (its lines become visible only after the committed length). */
+    struct store_index_step step = {0};
+    if (s->index_open) {
+        int rc =
+            store_index_prepare(&s->index, base, buf, len,
+                                core_clock_real_ns() / CORE_NS_PER_MS, &step);
+        if (rc != 0)
+            return refuse_append(fd, base, rc);
     }
     atomic_store_explicit(&s->length, base + len, memory_order_release);
     if (s->meta.keep_tail != 0)
@@ -361,8 +375,7 @@ int store_stream_append(struct store_stream *s, const void *buf, size_t len)
     if (store_stream_fsync_mode() == STORE_FSYNC_NEVER)
         atomic_store_explicit(&s->durable, base + len, memory_order_release);
     if (s->index_open)
-        store_index_append(&s->index, base, buf, len,
-                           core_clock_real_ns() / CORE_NS_PER_MS);
+        store_index_publish(&s->index, &step);
     return 0;
 }
 
@@ -456,15 +469,25 @@ int store_stream_sync(struct store_stream *s)
 int store_stream_set_state(struct store_stream *s, enum store_state st)
 {
     int rc = 0;
-    if (st == STORE_COMPLETE)
-        atomic_store(&s->completed_ms, core_clock_real_ns() / CORE_NS_PER_MS);
+    uint64_t done_ms = st == STORE_COMPLETE
+                           ? core_clock_real_ns() / CORE_NS_PER_MS
+                           : atomic_load(&s->completed_ms);
     if (s->dir != NULL) {
         pthread_mutex_lock(&s->lock);
+        enum store_state was = s->meta.state;
+        uint64_t was_ms = s->meta.completed_ms;
         s->meta.state = st;
-        s->meta.completed_ms = atomic_load(&s->completed_ms);
+        s->meta.completed_ms = done_ms;
         rc = write_meta(s);
+        if (rc != 0 && st == STORE_COMPLETE) {
+            s->meta.state = was; /* not complete: see store_stream.h */
+            s->meta.completed_ms = was_ms;
+        }
         pthread_mutex_unlock(&s->lock);
     }
+    if (rc != 0 && st == STORE_COMPLETE)
+        return rc;
+    atomic_store(&s->completed_ms, done_ms);
     atomic_store_explicit(&s->state, (int)st, memory_order_release);
     return rc;
 }
@@ -750,22 +773,40 @@ bool store_stream_is_evicted(const struct store_stream *s)
     return atomic_load(&((struct store_stream *)s)->evicted);
 }
 
-int store_stream_remove(struct store_stream *s)
+/* Removes the files a directory stream may hold, then the directory. */
+static int remove_dir_files(const char *dir)
 {
-    if (s->dir == NULL)
-        return -EINVAL;
     static const char *const files[] = {"meta",     "meta.tmp", "wire",
                                         "wire.tmp", "index",    "data"};
     int rc = 0;
     for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
         char path[PATH_MAX];
-        snprintf(path, sizeof(path), "%s/%s", s->dir, files[i]);
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
         if (unlink(path) != 0 && errno != ENOENT && rc == 0)
             rc = -errno;
     }
-    if (rmdir(s->dir) != 0 && rc == 0)
+    if (rmdir(dir) != 0 && rc == 0)
         rc = -errno;
     return rc;
+}
+
+int store_stream_remove(struct store_stream *s)
+{
+    if (s->dir == NULL)
+        return -EINVAL;
+    return remove_dir_files(s->dir);
+}
+
+int store_stream_remove_leftover(const char *dir)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/meta", dir);
+    if (lstat(path, &st) == 0)
+        return -EEXIST;
+    if (errno != ENOENT)
+        return -errno;
+    return remove_dir_files(dir);
 }
 
 void store_stream_free(struct store_stream *s)

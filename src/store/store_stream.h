@@ -93,9 +93,9 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
                           struct store_stream **ret);
 
 /* Appends len bytes and commits them (and indexes their lines). Returns
- * 0, or a negative errno (-ENOSPC, -EIO, ...) in which case nothing of
- * this call is committed: a partial write is cut back so the file ends at
- * the committed length. */
+ * 0, or a negative errno (-ENOSPC, -EIO, ...) of the data's or the line
+ * index's write, in which case nothing of this call is committed: a
+ * partial write is cut back so the file ends at the committed length. */
 int store_stream_append(struct store_stream *s, const void *buf, size_t len);
 
 /* Copies up to len committed bytes from off into buf. Returns the number
@@ -131,8 +131,10 @@ int store_stream_sync(struct store_stream *s);
  * INTERRUPTED -> LIVE when a writer resumes). Directory streams persist
  * it in their meta file (fsynced unless the mode is `never`). The state
  * is published after every byte appended before it. Returns 0 or the
- * negative errno of the meta write (the state is changed in memory
- * anyway). */
+ * negative errno of the meta write: then the state is changed in memory
+ * anyway, except COMPLETE, which is not made at all (the stream must not
+ * read as complete while its meta file says otherwise: after a restart
+ * it would be interrupted; its writer is told and completes it again). */
 int store_stream_set_state(struct store_stream *s, enum store_state st);
 enum store_state store_stream_state(const struct store_stream *s);
 const char *store_stream_state_name(enum store_state st);
@@ -211,6 +213,13 @@ bool store_stream_is_evicted(const struct store_stream *s);
 /* Removes a directory stream's files and directory (DELETE, retention).
  * The object stays valid until freed. Returns 0 or a negative errno. */
 int store_stream_remove(struct store_stream *s);
+
+/* Removes the stream directory `dir` when it has no meta file: what a
+ * crash leaves of a creation (between the mkdir and the meta's rename) or
+ * of a deletion (after the meta's unlink); nothing in it was ever
+ * acknowledged. Returns 0, -EEXIST when it has a meta file (it is left
+ * alone), or another negative errno. */
+int store_stream_remove_leftover(const char *dir);
 
 /* Closes the stream (and removes a temporary one when asked at creation).
  * NULL is a no-op. No reader may use the stream afterwards. */

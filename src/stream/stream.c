@@ -198,18 +198,23 @@ void stream_wake_all(struct stream *s)
     wake_list(list);
 }
 
-void stream_set_state(struct stream *s, enum store_state st)
+int stream_set_state(struct stream *s, enum store_state st)
 {
     int rc = store_stream_set_state(s->store, st);
-    if (rc != 0)
+    if (rc != 0) {
+        size_t len = 0;
+        const char *name = store_stream_name(s->store, &len);
         log_warning(LOGC_STORE, "writing the stream's metadata failed",
+                    LF_STRN("name", name, len),
                     LF_STR("state", store_stream_state_name(st)),
                     LF_I64("errno", -rc));
-    if (st == STORE_COMPLETE) {
+    }
+    if (st == STORE_COMPLETE && rc == 0) {
         stream_severity_notify(s); /* the tally ends the last line */
         stream_archive_enqueue(s);
     }
     stream_wake_all(s);
+    return rc;
 }
 
 bool stream_is_final(const struct stream *s)

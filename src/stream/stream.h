@@ -119,8 +119,11 @@ bool stream_has_writer(struct stream *s);
  * the parked followers. Returns 0 or the store's negative errno. */
 int stream_append(struct stream *s, const void *buf, size_t len);
 
-/* Writer: changes the state and wakes every parked follower at once. */
-void stream_set_state(struct stream *s, enum store_state st);
+/* Writer: changes the state and wakes every parked follower at once.
+ * Returns 0 or the negative errno of the meta write (logged as a
+ * WARNING; a completion that could not be recorded is not made,
+ * store_stream_set_state). */
+int stream_set_state(struct stream *s, enum store_state st);
 
 /* True when no more bytes can ever arrive: complete, or interrupted on a
  * stream whose writer cannot resume. */

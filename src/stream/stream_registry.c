@@ -366,6 +366,24 @@ struct stream *stream_registry_get(struct stream_registry *r, const char *name,
     return s;
 }
 
+/* Creates the store of a new stream in `dir`. The name is not in the
+ * table, so a directory already there was skipped at recovery: without a
+ * meta file it is what a crash left of a creation or a deletion, removed
+ * and made anew; with one it is damaged and stays for an operator. Never
+ * -EEXIST (the caller reads that as "the stream exists"): -EIO instead. */
+static int create_store(const char *dir, const char *name, size_t len,
+                        struct store_stream **ret)
+{
+    uint64_t now_ms = core_clock_real_ns() / CORE_NS_PER_MS;
+    int rc = store_stream_create_dir(dir, name, len, now_ms, ret);
+    if (rc == -EEXIST) {
+        rc = store_stream_remove_leftover(dir);
+        if (rc == 0)
+            rc = store_stream_create_dir(dir, name, len, now_ms, ret);
+    }
+    return rc == -EEXIST ? -EIO : rc;
+}
+
 int stream_registry_create(struct stream_registry *r, const char *name,
                            size_t len, struct stream **ret)
 {
@@ -380,14 +398,13 @@ int stream_registry_create(struct stream_registry *r, const char *name,
         goto out;
     }
     if (r->count >= r->limits.max_streams) {
-        rc = -EMFILE;
+        rc = -EUSERS; /* not -EMFILE: an open(2) can fail with that */
         goto out;
     }
     rc = stream_dir(r, name, len, dir, sizeof(dir));
     struct store_stream *store = NULL;
     if (rc == 0)
-        rc = store_stream_create_dir(
-            dir, name, len, core_clock_real_ns() / CORE_NS_PER_MS, &store);
+        rc = create_store(dir, name, len, &store);
     if (rc == 0 && r->limits.keep_tail) {
         uint64_t head = r->limits.max_stream_bytes / 2;
         rc = store_stream_set_keep(store, head,
@@ -628,9 +645,11 @@ size_t stream_registry_sync_all(struct stream_registry *r)
     pthread_rwlock_unlock(&r->lock);
     for (size_t i = 0; i < n; i++) {
         int rc = store_stream_sync(dirty[i]->store);
+        size_t len = 0;
+        const char *name = store_stream_name(dirty[i]->store, &len);
         if (rc != 0)
             log_warning(LOGC_STORE, "fsync of a stream failed",
-                        LF_I64("errno", -rc));
+                        LF_STRN("name", name, len), LF_I64("errno", -rc));
         stream_unref(dirty[i]);
     }
     free(dirty);

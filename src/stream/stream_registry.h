@@ -42,7 +42,7 @@ struct stream *stream_registry_get(struct stream_registry *r, const char *name,
 
 /* Creates a stream (state LIVE) and returns it with a reference.
  * Returns 0, -EEXIST (*ret then holds the existing stream, referenced),
- * -EMFILE (max streams reached), or another negative errno. */
+ * -EUSERS (max streams reached), or another negative errno. */
 int stream_registry_create(struct stream_registry *r, const char *name,
                            size_t len, struct stream **ret);
 

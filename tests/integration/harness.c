@@ -25,7 +25,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define MAX_SERVERS 16
+#define MAX_SERVERS 64 /* serve_crashloop starts 51 */
 #define BODY_CAP ((size_t)64 << 20)
 
 extern char **environ;
@@ -296,6 +296,12 @@ struct envv {
     size_t n;
 };
 
+/* The only variables of the test's environment a started process sees:
+ * the sanitizers' options (ASan, UBSan, LSan, TSan) and where to look. */
+static const char *const passed_env[] = {
+    "PATH",         "HOME", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+    "TSAN_OPTIONS", NULL};
+
 static void env_set(struct envv *e, const char *entry)
 {
     const char *eq = strchr(entry, '=');
@@ -440,8 +446,6 @@ static void make_cert(struct hs_server *s)
 
 void hs_start(struct hs_server *s, const struct hs_opts *o)
 {
-    static const char *const pass[] = {
-        "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "HOME", NULL};
     struct envv env = {.n = 0};
     char tmpdir[700], out[700];
     char *argv[32];
@@ -463,10 +467,10 @@ void hs_start(struct hs_server *s, const struct hs_opts *o)
     servers[n_servers++] = s;
 
     env.v[0] = NULL;
-    for (size_t i = 0; pass[i] != NULL; i++) {
-        const char *v = getenv(pass[i]);
+    for (size_t i = 0; passed_env[i] != NULL; i++) {
+        const char *v = getenv(passed_env[i]);
         if (v != NULL)
-            env_setkv(&env, pass[i], v);
+            env_setkv(&env, passed_env[i], v);
     }
     env_set(&env, "LIVELOG_PUT_PORT=0");
     env_set(&env, "LIVELOG_GET_PORT=0");
@@ -1369,17 +1373,15 @@ void hs_reader_add_header(struct hs_reader *r, const char *header)
 pid_t hs_spawn(char *const *argv, const char *const *env, int *ret_stdin,
                const char *out_path, const char *err_path)
 {
-    static const char *const pass[] = {
-        "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "HOME", NULL};
     struct envv e = {.n = 0};
     int p[2] = {-1, -1};
     pid_t pid;
 
     e.v[0] = NULL;
-    for (size_t i = 0; pass[i] != NULL; i++) {
-        const char *v = getenv(pass[i]);
+    for (size_t i = 0; passed_env[i] != NULL; i++) {
+        const char *v = getenv(passed_env[i]);
         if (v != NULL)
-            env_setkv(&e, pass[i], v);
+            env_setkv(&e, passed_env[i], v);
     }
     for (size_t i = 0; env != NULL && env[i] != NULL; i++)
         env_set(&e, env[i]);
@@ -1798,4 +1800,11 @@ void hs_reader_expect(const struct hs_reader *r, const char *what, long status,
         HS_CHECK(hs_reader_header(r, "Accept-Ranges", v, sizeof(v)) != NULL &&
                      strcmp(v, "bytes") == 0,
                  "%s: Accept-Ranges should be bytes", what);
+}
+
+/* ---- header numbers -------------------------------------------------- */
+
+uint64_t hs_header_u64(const char *block, const char *name)
+{
+    return header_u64(block, name);
 }

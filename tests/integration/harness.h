@@ -431,4 +431,8 @@ void hs_reader_expect(const struct hs_reader *r, const char *what, long status,
                       const char *content_range, long long content_length,
                       uint64_t len);
 
+/* The decimal value of header `name` in a header block (e.g.
+ * Upload-Offset); UINT64_MAX when absent or not a number. */
+uint64_t hs_header_u64(const char *block, const char *name);
+
 #endif
