@@ -26,9 +26,18 @@
  *   genfile  write the exact bytes `ingest` sends to a file (for nginx).
  *   freeport print a free TCP port on 127.0.0.1.
  * --name NAME points ingest and fanout at the serve stream /v1/logs/NAME
- * instead of the drop-in's /log and /log/TOKEN.
+ * instead of the drop-in's /log and /log/TOKEN; --target PATH sends
+ * ingest's PUT to any request target (nginx WebDAV, the peer).
  * With --server-pid the server's CPU (utime+stime) and memory (VmRSS,
- * VmHWM) are read from /proc and reported.
+ * VmHWM, Pss) are read from /proc and reported; --server-pgid sums them
+ * over every process of a process group instead (a peer that forks a
+ * process per follower), CPU including reaped children.
+ * Peers of fanout (bench/run-all, the peers group): --tls makes the
+ * readers speak HTTPS (GnuTLS, no certificate check: the bench's own
+ * self-signed certificate); --raw makes them expect no HTTP response at
+ * all, only the log's bytes until the writer's total has arrived (a
+ * `tail -f` behind socat); --write-file PATH makes the writer append its
+ * lines to a file instead of PUTting them (what `tail -f` follows).
  *
  * Design: raw non-blocking sockets, one epoll loop per reader thread and
  * hand-written HTTP/1.1 (chunked and Content-Length bodies). A reader costs
@@ -36,7 +45,10 @@
  * the writer is a separate thread with a blocking socket paced on absolute
  * CLOCK_MONOTONIC deadlines so reader work never delays it.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -97,6 +109,11 @@ struct opts {
     const char *logfile;
     double since;
     double timeout;
+    const char *target;     /* ingest: explicit request target */
+    long server_pgid;       /* sum /proc figures over a process group */
+    bool tls;               /* readers speak HTTPS */
+    bool raw;               /* readers get bare bytes, no HTTP response */
+    const char *write_file; /* fanout: the writer appends to this file */
 };
 
 static struct opts O = {
@@ -222,7 +239,14 @@ static void usage(void)
             "  --log FILE --since EPOCH --timeout S\n"
             "                     waithealth: read port from FILE's\n"
             "                     listening line, poll /healthz, report ms\n"
-            "                     since EPOCH (s.us, e.g. $EPOCHREALTIME)\n");
+            "                     since EPOCH (s.us, e.g. $EPOCHREALTIME)\n"
+            "  --target PATH      ingest: PUT to PATH (e.g. nginx WebDAV)\n"
+            "  --server-pgid PG   sum CPU/RSS/Pss over process group PG\n"
+            "  --tls 1            fanout: readers speak HTTPS (no cert check)\n"
+            "  --raw 1            fanout: readers get the bare log bytes\n"
+            "                     (no HTTP response), done at the total\n"
+            "  --write-file PATH  fanout: append the lines to PATH instead\n"
+            "                     of a PUT (the tail -f peer)\n");
     exit(2);
 }
 
@@ -299,6 +323,16 @@ static void parse_args(int argc, char **argv)
             O.since = parse_double(v, a);
         else if (strcmp(a, "--timeout") == 0)
             O.timeout = parse_double(v, a);
+        else if (strcmp(a, "--target") == 0)
+            O.target = v;
+        else if (strcmp(a, "--server-pgid") == 0)
+            O.server_pgid = (long)parse_u64(v, a);
+        else if (strcmp(a, "--tls") == 0)
+            O.tls = parse_int(v, a) != 0;
+        else if (strcmp(a, "--raw") == 0)
+            O.raw = parse_int(v, a) != 0;
+        else if (strcmp(a, "--write-file") == 0)
+            O.write_file = v;
         else
             usage();
     }
@@ -318,6 +352,8 @@ static void parse_args(int argc, char **argv)
         fail("--live must be <= --streams");
     if (O.concurrency < 1 || O.concurrency > 256)
         fail("--concurrency must be between 1 and 256");
+    if (O.tls && O.slow_readers > 0)
+        fail("--tls does not combine with --slow-readers");
     if (O.label == NULL)
         O.label = O.cmd;
 }
@@ -327,10 +363,12 @@ static void parse_args(int argc, char **argv)
 
 struct proc_sample {
     bool ok;
-    double cpu_s; /* utime + stime */
+    double cpu_s; /* utime + stime (+ reaped children with a pgid) */
     long rss_kb;  /* VmRSS */
     long hwm_kb;  /* VmHWM (peak RSS) */
+    long pss_kb;  /* Pss of smaps_rollup (shared pages split) */
     long threads; /* Threads */
+    long procs;   /* processes summed */
 };
 
 static bool read_file(const char *path, char *buf, size_t cap)
@@ -355,41 +393,76 @@ static long status_field(const char *status, const char *key)
     return strtol(p, NULL, 10);
 }
 
-static struct proc_sample proc_sample(void)
+/* Adds process PID's figures to S; with WANT_PGID >= 0 only when the
+ * process belongs to that process group (then reaped children's CPU
+ * counts too: a forking peer's exited followers). */
+static bool proc_add(struct proc_sample *s, long pid, long want_pgid)
 {
-    struct proc_sample s = {.ok = false, .rss_kb = -1, .hwm_kb = -1};
-    if (O.server_pid <= 0)
-        return s;
     char path[64];
     char buf[4096];
-    snprintf(path, sizeof path, "/proc/%ld/stat", O.server_pid);
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     if (!read_file(path, buf, sizeof buf))
-        return s;
+        return false;
     const char *p = strrchr(buf, ')');
     if (p == NULL)
-        return s;
+        return false;
     p += 2; /* field 3: state */
-    /* fields 14 and 15 (utime, stime) are the 12th and 13th after ')' */
-    for (int field = 3; field < 14 && p != NULL; field++) {
+    /* field 5 (pgrp), 14-17 (utime, stime, cutime, cstime) */
+    unsigned long long f[18] = {0};
+    for (int field = 3; field <= 17 && p != NULL; field++) {
+        if (field >= 4)
+            f[field] = strtoull(p, NULL, 10);
         p = strchr(p, ' ');
         if (p != NULL)
             p++;
     }
-    if (p == NULL)
-        return s;
-    char *end = NULL;
-    unsigned long long ut = strtoull(p, &end, 10);
-    unsigned long long st = strtoull(end, NULL, 10);
+    if (want_pgid >= 0 && (long)f[5] != want_pgid)
+        return false;
+    unsigned long long ticks = f[14] + f[15];
+    if (want_pgid >= 0)
+        ticks += f[16] + f[17];
     long hz = sysconf(_SC_CLK_TCK);
-    s.cpu_s = (double)(ut + st) / (double)(hz > 0 ? hz : 100);
-    snprintf(path, sizeof path, "/proc/%ld/status", O.server_pid);
+    s->cpu_s += (double)ticks / (double)(hz > 0 ? hz : 100);
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
     if (read_file(path, buf, sizeof buf)) {
-        s.rss_kb = status_field(buf, "VmRSS:");
-        s.hwm_kb = status_field(buf, "VmHWM:");
-        s.threads = status_field(buf, "Threads:");
+        long v = status_field(buf, "VmRSS:");
+        s->rss_kb += v > 0 ? v : 0;
+        v = status_field(buf, "VmHWM:");
+        s->hwm_kb += v > 0 ? v : 0;
+        v = status_field(buf, "Threads:");
+        s->threads += v > 0 ? v : 0;
     }
-    s.ok = true;
-    return s;
+    snprintf(path, sizeof path, "/proc/%ld/smaps_rollup", pid);
+    if (read_file(path, buf, sizeof buf)) {
+        long v = status_field(buf, "Pss:");
+        s->pss_kb += v > 0 ? v : 0;
+    }
+    s->procs++;
+    return true;
+}
+
+static struct proc_sample proc_sample(void)
+{
+    struct proc_sample s = {.ok = false, .rss_kb = -1, .hwm_kb = -1};
+    if (O.server_pid <= 0 && O.server_pgid <= 0)
+        return s;
+    struct proc_sample t = {.ok = true};
+    if (O.server_pgid <= 0) {
+        if (!proc_add(&t, O.server_pid, -1))
+            return s;
+        return t;
+    }
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return s;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        proc_add(&t, strtol(e->d_name, NULL, 10), O.server_pgid);
+    }
+    closedir(d);
+    return t.procs > 0 ? t : s;
 }
 
 static double self_cpu_s(void)
@@ -494,12 +567,14 @@ static int read_status(int fd)
     return (int)strtol(buf + 9, NULL, 10);
 }
 
-/* Request target of a PUT (write) or GET (read). STREAM >= 0 with --prefix
- * names /v1/logs/PREFIX<STREAM>; otherwise --name names /v1/logs/NAME; the
- * drop-in paths (/log, /log/TOKEN) are the default. */
+/* Request target of a PUT (write) or GET (read). --target wins; STREAM >= 0
+ * with --prefix names /v1/logs/PREFIX<STREAM>; otherwise --name names
+ * /v1/logs/NAME; the drop-in paths (/log, /log/TOKEN) are the default. */
 static void req_path(char *buf, size_t cap, bool write, long stream)
 {
-    if (O.prefix != NULL && stream >= 0)
+    if (O.target != NULL)
+        snprintf(buf, cap, "%s", O.target);
+    else if (O.prefix != NULL && stream >= 0)
         snprintf(buf, cap, "/v1/logs/%s%ld", O.prefix, stream);
     else if (O.name != NULL)
         snprintf(buf, cap, "/v1/logs/%s", O.name);
@@ -665,6 +740,14 @@ static atomic_uint_fast64_t g_written; /* body bytes the writer sent   */
 static atomic_int g_writer_done;
 static uint64_t g_go_ns; /* when paced writing started        */
 
+/* --tls: one credentials object for every reader; the first handshake's
+ * protocol and cipher are reported */
+#define TLS_PRIORITY "NORMAL:-CIPHER-ALL:+AES-128-GCM"
+static gnutls_certificate_credentials_t g_xcred;
+static pthread_mutex_t g_tls_mu = PTHREAD_MUTEX_INITIALIZER;
+static char g_tls_desc[96];
+static atomic_uint_fast64_t g_tls_errors;
+
 /* ------------------------------------------------------------------ */
 /* writer                                                              */
 
@@ -696,18 +779,50 @@ static bool send_chunk(int fd, const char *data, size_t len)
     return writev_all(fd, iov, 3);
 }
 
+/* --write-file: plain bytes appended to the file */
+static bool write_file_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* one batch of lines: a chunk of the PUT, or an append to --write-file */
+static bool emit(int fd, const char *data, size_t len)
+{
+    return O.write_file != NULL ? write_file_all(fd, data, len)
+                                : send_chunk(fd, data, len);
+}
+
 static void *writer_main(void *arg)
 {
     struct writer_result *r = arg;
     size_t L = O.line;
-    int fd = connect_blocking(O.write_port, 30.0);
-    char req[1400];
-    size_t rl = put_head(req, sizeof req, -1);
-    if (!send_all(fd, req, rl)) {
-        snprintf(r->err, sizeof r->err, "send headers: %s", strerror(errno));
-        atomic_store(&g_writer_done, 1);
-        close(fd);
-        return NULL;
+    int fd;
+    if (O.write_file != NULL) {
+        fd =
+            open(O.write_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0)
+            die(O.write_file);
+    } else {
+        fd = connect_blocking(O.write_port, 30.0);
+        char req[1400];
+        size_t rl = put_head(req, sizeof req, -1);
+        if (!send_all(fd, req, rl)) {
+            snprintf(r->err, sizeof r->err, "send headers: %s",
+                     strerror(errno));
+            atomic_store(&g_writer_done, 1);
+            close(fd);
+            return NULL;
+        }
     }
     /* cap one tick's batch; more due lines go out as several chunks */
     size_t cap_lines = (1024 * 1024) / L + 1;
@@ -718,7 +833,7 @@ static void *writer_main(void *arg)
     wait_phase(1, 120.0);
     make_line(buf, seq, now_ns());
     seq++;
-    bool ok = send_chunk(fd, buf, L);
+    bool ok = emit(fd, buf, L);
     r->bytes = L;
     atomic_store(&g_written, r->bytes);
     wait_phase(2, 120.0);
@@ -746,7 +861,7 @@ static void *writer_main(void *arg)
             uint64_t ts = now_ns();
             for (uint64_t i = 0; i < n; i++)
                 make_line(buf + i * L, seq + i, ts);
-            ok = send_chunk(fd, buf, (size_t)n * L);
+            ok = emit(fd, buf, (size_t)n * L);
             if (ok) {
                 seq += n;
                 paced += n;
@@ -762,6 +877,8 @@ static void *writer_main(void *arg)
     r->lines = seq;
     if (!ok) {
         snprintf(r->err, sizeof r->err, "send body: %s", strerror(errno));
+    } else if (O.write_file != NULL) {
+        r->status = 0; /* a file has no answer */
     } else if (!send_all(fd, "0\r\n\r\n", 5)) {
         ok = false;
         snprintf(r->err, sizeof r->err, "send end: %s", strerror(errno));
@@ -793,6 +910,7 @@ enum rstate {
     R_CHUNK_CRLF,
     R_TRAILER,
     R_IDENTITY,
+    R_RAW, /* --raw: every byte is the log's, no response head */
     R_DONE,
 };
 
@@ -819,6 +937,8 @@ struct reader {
     double tokens;            /* slow readers: bytes allowed */
     uint64_t throttled_bytes; /* slow readers: received while throttled */
     long stream;              /* multi: the stream it follows, else -1 */
+    gnutls_session_t tls;     /* --tls: the session, else NULL */
+    bool hs_done;             /* --tls: handshake finished */
 };
 
 struct rthread {
@@ -844,6 +964,10 @@ static void reader_finish(struct rthread *t, struct reader *r, bool clean)
     t->ndone++;
     r->complete = clean;
     r->st = R_DONE;
+    if (r->tls != NULL) {
+        gnutls_deinit(r->tls);
+        r->tls = NULL;
+    }
     if (r->fd >= 0)
         close(r->fd); /* also removes it from epoll */
     r->fd = -1;
@@ -1077,6 +1201,13 @@ static void feed(struct rthread *t, struct reader *r, const char *p, size_t n,
             }
             break;
         }
+        case R_RAW:
+            body_bytes(t, r, p, n, now);
+            n = 0;
+            if (atomic_load(&g_writer_done) &&
+                r->received >= atomic_load(&g_written))
+                reader_finish(t, r, true);
+            break;
         case R_IDENTITY: {
             size_t take = n;
             if (take > r->remaining)
@@ -1121,6 +1252,14 @@ static bool reader_connect(struct rthread *t, int ep, struct reader *r,
     r->fd = fd;
     r->st = R_SENDING;
     t->npending++;
+    if (O.tls) {
+        /* one cipher for every peer, whatever each server prefers */
+        if (gnutls_init(&r->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0 ||
+            gnutls_priority_set_direct(r->tls, TLS_PRIORITY, NULL) < 0 ||
+            gnutls_credentials_set(r->tls, GNUTLS_CRD_CERTIFICATE, g_xcred) < 0)
+            fail("gnutls session setup");
+        gnutls_transport_set_int(r->tls, fd);
+    }
     r->head = malloc(HDR_MAX);
     r->linebuf = malloc(O.line);
     if (r->head == NULL || r->linebuf == NULL)
@@ -1137,6 +1276,38 @@ static void reader_set(int ep, struct reader *r, size_t idx, uint32_t events)
     epoll_ctl(ep, EPOLL_CTL_MOD, r->fd, &ev);
 }
 
+/* Drives a reader's TLS handshake; true once it is done. */
+static bool tls_handshake(struct rthread *t, int ep, struct reader *r,
+                          size_t idx)
+{
+    int rc = gnutls_handshake(r->tls);
+    if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+        reader_set(ep, r, idx,
+                   gnutls_record_get_direction(r->tls) ? EPOLLOUT : EPOLLIN);
+        return false;
+    }
+    if (rc < 0) {
+        if (atomic_fetch_add(&g_tls_errors, 1) == 0)
+            fprintf(stderr, "loadgen: TLS handshake: %s\n",
+                    gnutls_strerror(rc));
+        t->connect_errors++;
+        r->errors++;
+        reader_finish(t, r, false);
+        return false;
+    }
+    r->hs_done = true;
+    pthread_mutex_lock(&g_tls_mu);
+    if (g_tls_desc[0] == '\0') {
+        const char *pr =
+            gnutls_protocol_get_name(gnutls_protocol_get_version(r->tls));
+        const char *ci = gnutls_cipher_get_name(gnutls_cipher_get(r->tls));
+        snprintf(g_tls_desc, sizeof g_tls_desc, "%s %s", pr ? pr : "?",
+                 ci ? ci : "?");
+    }
+    pthread_mutex_unlock(&g_tls_mu);
+    return true;
+}
+
 static void reader_event(struct rthread *t, int ep, size_t idx, uint32_t evs)
 {
     struct reader *r = &t->r[idx];
@@ -1149,9 +1320,23 @@ static void reader_event(struct rthread *t, int ep, size_t idx, uint32_t evs)
             reader_finish(t, r, false);
             return;
         }
+        if (r->tls != NULL && !r->hs_done && !tls_handshake(t, ep, r, idx))
+            return;
         char req[1400];
         size_t reqlen = get_head(req, sizeof req, r->stream);
-        ssize_t n = send(r->fd, req + r->sent, reqlen - r->sent, MSG_NOSIGNAL);
+        ssize_t n;
+        if (r->tls != NULL) {
+            /* after GNUTLS_E_AGAIN the same bytes are offered again */
+            n = gnutls_record_send(r->tls, req + r->sent, reqlen - r->sent);
+            if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+                reader_set(ep, r, idx, EPOLLOUT);
+                return;
+            }
+            if (n < 0)
+                errno = EPROTO;
+        } else {
+            n = send(r->fd, req + r->sent, reqlen - r->sent, MSG_NOSIGNAL);
+        }
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 return;
@@ -1162,13 +1347,23 @@ static void reader_event(struct rthread *t, int ep, size_t idx, uint32_t evs)
         }
         r->sent += (size_t)n;
         if (r->sent == reqlen) {
-            r->st = R_HEAD;
+            if (O.raw) { /* no response head: the bytes start at once */
+                r->st = R_RAW;
+                t->npending--;
+                atomic_fetch_add(&g_headers, 1);
+                free(r->head);
+                r->head = NULL;
+            } else {
+                r->st = R_HEAD;
+            }
             reader_set(ep, r, idx, EPOLLIN | EPOLLRDHUP);
         }
         return;
     }
-    /* readable: drain a bounded amount for fairness */
-    for (int round = 0; round < 4 && r->st != R_DONE; round++) {
+    /* readable: drain a bounded amount for fairness (a TLS session until
+     * the socket is empty: what GnuTLS has buffered raises no event) */
+    for (int round = 0; (r->tls != NULL || round < 4) && r->st != R_DONE;
+         round++) {
         size_t want = RECV_BUF;
         if (r->slow && !r->paused) {
             if (r->tokens < 1.0) {
@@ -1181,24 +1376,42 @@ static void reader_event(struct rthread *t, int ep, size_t idx, uint32_t evs)
         } else if (r->slow) {
             return;
         }
-        ssize_t n = recv(r->fd, t->rbuf, want, 0);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
+        ssize_t n;
+        if (r->tls != NULL) {
+            n = gnutls_record_recv(r->tls, t->rbuf, want);
+            if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
                 return;
-            r->errors++;
-            reader_finish(t, r, false);
-            return;
+            if (n == GNUTLS_E_PREMATURE_TERMINATION)
+                n = 0; /* closed without close_notify: an EOF here */
+            if (n < 0) {
+                atomic_fetch_add(&g_tls_errors, 1);
+                r->errors++;
+                reader_finish(t, r, false);
+                return;
+            }
+        } else {
+            n = recv(r->fd, t->rbuf, want, 0);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                    return;
+                r->errors++;
+                reader_finish(t, r, false);
+                return;
+            }
         }
         if (n == 0) {
             /* close-delimited body ends here; anything else is cut short */
             bool clean = r->st == R_IDENTITY && r->remaining == UINT64_MAX;
+            if (r->st == R_RAW)
+                clean = atomic_load(&g_writer_done) &&
+                        r->received == atomic_load(&g_written);
             reader_finish(t, r, clean);
             return;
         }
         if (r->slow)
             r->tokens -= (double)n;
         feed(t, r, t->rbuf, (size_t)n, now_ns());
-        if ((size_t)n < want)
+        if (r->tls == NULL && (size_t)n < want)
             return;
     }
 }
@@ -1243,6 +1456,14 @@ static void *reader_main(void *arg)
             die("epoll_wait");
         for (int i = 0; i < n; i++)
             reader_event(t, ep, (size_t)evs[i].data.u64, evs[i].events);
+        /* --raw: a reader is done once it has every byte written (it
+         * may have had them before the writer finished) */
+        if (O.raw && atomic_load(&g_writer_done)) {
+            uint64_t total = atomic_load(&g_written);
+            for (int i = 0; i < t->nreaders; i++)
+                if (t->r[i].st == R_RAW && t->r[i].received >= total)
+                    reader_finish(t, &t->r[i], true);
+        }
         /* slow readers: refill tokens every tick, unthrottle after */
         uint64_t now = now_ns();
         double dt = (double)(now - last_tick) / 1e9;
@@ -1310,9 +1531,10 @@ static void json_proc(FILE *f, struct proc_sample a, struct proc_sample b,
     fprintf(f,
             ",\"server_cpu_s\":%.3f,\"server_cpu_pct\":%.3f,"
             "\"server_rss_kib\":%ld,\"server_peak_rss_kib\":%ld,"
-            "\"server_threads\":%ld",
+            "\"server_pss_kib\":%ld,\"server_threads\":%ld,"
+            "\"server_procs\":%ld",
             cpu, window_s > 0 ? 100.0 * cpu / window_s : 0.0, b.rss_kb,
-            b.hwm_kb, b.threads);
+            b.hwm_kb, b.pss_kb, b.threads, b.procs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2264,11 +2486,17 @@ static int cmd_waithealth(void)
 /* fanout and idle share everything; idle is fanout at rate 0 */
 static int cmd_follow(bool idle)
 {
-    if (O.write_port <= 0 || O.read_port <= 0)
-        fail("fanout/idle need --write-port and --read-port");
+    if ((O.write_port <= 0 && O.write_file == NULL) || O.read_port <= 0)
+        fail("fanout/idle need --write-port (or --write-file) and "
+             "--read-port");
     if (idle)
         O.rate = 0;
     raise_nofile();
+    if (O.tls) {
+        if (gnutls_global_init() < 0 ||
+            gnutls_certificate_allocate_credentials(&g_xcred) < 0)
+            fail("gnutls init");
+    }
     int total = O.readers + O.slow_readers;
     if (total < 1)
         fail("need at least one reader");
@@ -2375,14 +2603,20 @@ static int cmd_follow(bool idle)
            ",\"lat_max_us\":%.0f,\"writer_status\":%d,\"writer_ok\":%s"
            ",\"writer_max_lag_us\":%.0f,\"setup_s\":%.3f,\"drain_s\":%.3f"
            ",\"slow_throttled_bytes\":%" PRIu64
-           ",\"ok\":%s,\"loadgen_cpu_s\":%.3f",
+           ",\"ok\":%s,\"loadgen_cpu_s\":%.3f,\"raw\":%s,\"tls\":%s"
+           ",\"tls_errors\":%" PRIu64,
            mode, O.readers, O.slow_readers, O.rate, window, O.line, wr.bytes,
            wr.bytes * (uint64_t)total, lost, excess, errors, complete,
            got_headers, got_prelude, conn_err, lines, hist_pct(h, 0.50),
            hist_pct(h, 0.99), hist_pct(h, 0.999), (double)h->max_ns / 1000.0,
            wr.status, wr.ok ? "true" : "false", (double)wr.max_lag_ns / 1000.0,
            setup_s, drain_s, slow_recv, pass ? "true" : "false",
-           self_cpu_s() - c0);
+           self_cpu_s() - c0, O.raw ? "true" : "false",
+           O.tls ? "true" : "false", (uint64_t)atomic_load(&g_tls_errors));
+    if (O.tls) {
+        printf(",");
+        json_str(stdout, "tls_session", g_tls_desc);
+    }
     /* CPU%: over the writing/idle window; totals over the whole run */
     json_proc(stdout, pw0, pw1, window);
     if (p1.ok)
@@ -2423,10 +2657,17 @@ static int cmd_follow(bool idle)
                 pw1.rss_kb, p1.hwm_kb, pw1.threads);
     if (!wr.ok)
         fprintf(stderr, "  writer failed: %s\n", wr.err);
+    if (O.tls)
+        fprintf(stderr, "  TLS: %s, %" PRIu64 " TLS errors\n", g_tls_desc,
+                (uint64_t)atomic_load(&g_tls_errors));
     fprintf(stderr, "  %s\n", pass ? "OK" : "FAILED");
     free(h);
     free(rs);
     free(th);
+    if (O.tls) {
+        gnutls_certificate_free_credentials(g_xcred);
+        gnutls_global_deinit();
+    }
     return pass ? 0 : 1;
 }
 
