@@ -16,9 +16,16 @@
  *  2  config_parse_addr: an accepted address has a host inet_pton takes
  *     and a port <= 65535, and printed back parses to the same.
  *  3  config_check_origins: accepted lists are origins joined by single
- *     commas, each accepted alone. */
+ *     commas, each accepted alone.
+ *  4  the configuration file: the rest is written to a file read with
+ *     --config. Properties: 0 or -EINVAL; a refusal of a line names the
+ *     file and a line number the text has; an accepted file keeps every
+ *     setting in range (as in 0) and gives exactly the configuration of
+ *     the same `key = value` pairs passed as --key=value flags (the file
+ *     and the flags can never disagree). */
 #include <errno.h>
 #include <inttypes.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fuzz.h"
@@ -257,13 +264,120 @@ static void mode_origins(const char *s)
     }
 }
 
+#define FILE_PAIRS_MAX 64
+
+struct file_pairs {
+    char *argv[FILE_PAIRS_MAX + 3];
+    int argc;
+};
+
+/* config_file_fn: each accepted line becomes the flag --key=value. */
+static int collect_pair(void *cls, const char *key, const char *value,
+                        char *err, size_t cap)
+{
+    struct file_pairs *fp = cls;
+    if (fp->argc >= FILE_PAIRS_MAX + 2) {
+        snprintf(err, cap, "too many lines for the fuzz target");
+        return -EINVAL;
+    }
+    size_t len = strlen(key) + strlen(value) + 4;
+    char *flag = malloc(len);
+    FUZZ_CHECK(flag != NULL);
+    snprintf(flag, len, "--%s=%s", key, value);
+    fp->argv[fp->argc++] = flag;
+    return 0;
+}
+
+/* The configuration the flags in fp give, with an empty file. */
+static int parse_as_flags(struct file_pairs *fp, struct serve_config *c)
+{
+    char err[512];
+    fp->argv[fp->argc] = NULL;
+    return config_parse_serve(fp->argc, fp->argv, c, devnull, err, sizeof err);
+}
+
+static unsigned count_lines(const uint8_t *p, size_t n)
+{
+    unsigned lines = 1;
+    for (size_t i = 0; i < n; i++)
+        lines += p[i] == '\n';
+    return lines;
+}
+
+/* A refusal that names the file must name a line the text has. */
+static void check_line_number(const char *err, const char *path,
+                              const struct fuzz_in *in)
+{
+    size_t plen = strlen(path);
+    if (strncmp(err, path, plen) != 0 || err[plen] != ':')
+        return;
+    char *end = NULL;
+    unsigned long line = strtoul(err + plen + 1, &end, 10);
+    FUZZ_CHECK(end != NULL && *end == ':');
+    FUZZ_CHECK(line >= 1 && line <= count_lines(in->p, in->n));
+}
+
+static char file_path[64];
+
+static void remove_file(void)
+{
+    unlink(file_path);
+}
+
+static void mode_file(const struct fuzz_in *in)
+{
+    const char *path = file_path;
+    if (file_path[0] == '\0') {
+        snprintf(file_path, sizeof file_path,
+                 "/tmp/livelog-fuzz-config-%ld.conf", (long)getpid());
+        atexit(remove_file);
+    }
+    FILE *f = fopen(path, "w");
+    FUZZ_CHECK(f != NULL);
+    FUZZ_CHECK(fwrite(in->p, 1, in->n, f) == in->n && fclose(f) == 0);
+    char arg[96];
+    snprintf(arg, sizeof arg, "--config=%s", path);
+    char *argv[] = {"serve", arg, NULL};
+    struct serve_config *c1 = malloc(sizeof *c1), *c2 = malloc(sizeof *c2);
+    FUZZ_CHECK(c1 != NULL && c2 != NULL);
+    char err[512];
+    memset(err, 'Z', sizeof err);
+    int rc = config_parse_serve(2, argv, c1, devnull, err, sizeof err);
+    FUZZ_CHECK(rc == 0 || rc == -EINVAL);
+    if (rc != 0) {
+        FUZZ_CHECK(terminated(err, sizeof err) && err[0] != 'Z');
+        check_line_number(err, path, in);
+    } else {
+        check_config(c1);
+        char *text = fuzz_strndup(in->p, in->n);
+        struct file_pairs fp = {.argv = {"serve", "--config=/dev/null"},
+                                .argc = 2};
+        if (config_file_parse(text, path, collect_pair, &fp, err, sizeof err) ==
+            0) {
+            FUZZ_CHECK(parse_as_flags(&fp, c2) == 0);
+            memset(c1->config_file, 0, sizeof c1->config_file);
+            memset(c2->config_file, 0, sizeof c2->config_file);
+            FUZZ_CHECK(memcmp(c1, c2, sizeof *c1) == 0);
+        }
+        for (int i = 2; i < fp.argc; i++)
+            free(fp.argv[i]);
+        free(text);
+    }
+    free(c1);
+    free(c2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     init();
     struct fuzz_in in = {data, size};
-    uint8_t mode = fuzz_u8(&in) % 4;
+    uint8_t mode = fuzz_u8(&in) % 5;
     if (mode == 0) {
         mode_argv(&in);
+        return 0;
+    }
+    if (mode == 4) {
+        mode_file(&in);
         return 0;
     }
     char *s = fuzz_strndup(in.p, in.n);
