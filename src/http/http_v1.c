@@ -63,6 +63,7 @@ struct v1_req {
     unsigned int error_status; /* set once an answer is decided      */
     const char *error_msg;
     uint64_t drained;   /* body bytes discarded after the refusal  */
+    bool deferred;      /* refused before the body: answered at its end */
     bool mask_ended;    /* stream_mask_end ran for this request     */
     struct masks masks; /* its Livelog-Mask secrets                 */
     char msg_buf[192];
@@ -473,6 +474,8 @@ static enum MHD_Result continue_writer(struct http_request *req,
             return MHD_NO;
         return MHD_YES;
     }
+    if (w->error_status != 0 && w->stream == NULL)
+        return http_respond_text(req->conn, w->error_status, w->error_msg);
     if (w->error_status != 0)
         return respond_stream(req, w->error_status, w->stream, w->error_msg,
                               false);
@@ -544,6 +547,42 @@ static const char *writer_headers(struct http_request *req, struct v1_req *w)
     return NULL;
 }
 
+/* True when the request's body is on its way: it has one, and the client
+ * does not wait for 100 Continue before sending it. */
+static bool body_in_flight(struct http_request *req)
+{
+    const char *expect = header(req, MHD_HTTP_HEADER_EXPECT);
+    if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+        return false;
+    const char *cl = header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL ||
+           (cl != NULL && strcmp(cl, "0") != 0);
+}
+
+/* A writer's request refused before its body (status, msg; s may be NULL).
+ * libmicrohttpd stops reading once an answer is queued and closes the
+ * connection after it, so body bytes still in flight would reset the
+ * connection and the client could lose the answer. Unless no body is on
+ * its way, the body is read and discarded (up to DRAIN_MAX, as after a
+ * refusal mid-body) and the answer goes out when it ends, with the
+ * stream's state as it is then. */
+static enum MHD_Result refuse_writer(struct http_request *req, struct v1_req *w,
+                                     unsigned int status, struct stream *s,
+                                     const char *msg)
+{
+    if (!body_in_flight(req))
+        return s != NULL ? respond_stream(req, status, s, msg, false)
+                         : http_respond_text(req->conn, status, msg);
+    if (s != NULL && w->stream == NULL) {
+        stream_ref(s);
+        w->stream = s;
+    }
+    w->error_status = status;
+    w->error_msg = msg;
+    w->deferred = true;
+    return MHD_YES;
+}
+
 static enum MHD_Result start_put(struct http_v1 *app, struct http_request *req,
                                  const char *name)
 {
@@ -552,31 +591,30 @@ static enum MHD_Result start_put(struct http_v1 *app, struct http_request *req,
         return MHD_NO;
     const char *err = writer_headers(req, w);
     if (err != NULL)
-        return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST, err);
+        return refuse_writer(req, w, MHD_HTTP_BAD_REQUEST, NULL, err);
     size_t len = strlen(name);
     struct stream *s = NULL;
     int rc = stream_registry_create(app->registry, name, len, &s);
     if (rc == -EEXIST) {
-        enum MHD_Result r = respond_stream(
-            req, MHD_HTTP_CONFLICT, s,
-            store_stream_state(s->store) == STORE_COMPLETE
-                ? "this log exists and is complete\n"
-                : "this log exists: resume it with PATCH and the "
-                  "Upload-Offset of a HEAD\n",
-            false);
+        enum MHD_Result r =
+            refuse_writer(req, w, MHD_HTTP_CONFLICT, s,
+                          store_stream_state(s->store) == STORE_COMPLETE
+                              ? "this log exists and is complete\n"
+                              : "this log exists: resume it with PATCH and the "
+                                "Upload-Offset of a HEAD\n");
         stream_unref(s);
         return r;
     }
     if (rc == -EUSERS)
-        return http_respond_text(req->conn, MHD_HTTP_INSUFFICIENT_STORAGE,
-                                 "the server holds --max-streams logs "
-                                 "already\n");
+        return refuse_writer(req, w, MHD_HTTP_INSUFFICIENT_STORAGE, NULL,
+                             "the server holds --max-streams logs "
+                             "already\n");
     if (rc != 0) {
         const char *msg = NULL;
         unsigned int st = http_respond_status_for_errno(rc, &msg);
         log_warning(LOGC_STORE, "creating a stream failed",
                     LF_STRN("name", name, len), LF_I64("errno", -rc));
-        return http_respond_text(req->conn, st, msg);
+        return refuse_writer(req, w, st, NULL, msg);
     }
     w->stream = s;
     stream_claim_writer(s);
@@ -587,7 +625,7 @@ static enum MHD_Result start_put(struct http_v1 *app, struct http_request *req,
     if (err != NULL) {
         stream_release_writer(s);
         stream_set_state(s, STORE_INTERRUPTED);
-        return respond_stream(req, MHD_HTTP_BAD_REQUEST, s, err, false);
+        return refuse_writer(req, w, MHD_HTTP_BAD_REQUEST, s, err);
     }
     req->writing = s;
     return MHD_YES;
@@ -601,39 +639,37 @@ static enum MHD_Result start_patch(struct http_v1 *app,
         return MHD_NO;
     const char *err = writer_headers(req, w);
     if (err != NULL)
-        return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST, err);
+        return refuse_writer(req, w, MHD_HTTP_BAD_REQUEST, NULL, err);
     const char *off_text = header(req, "Upload-Offset");
     uint64_t off = 0;
     if (off_text == NULL ||
         core_num_parse_u64(off_text, strlen(off_text), &off) != 0)
-        return http_respond_text(req->conn, MHD_HTTP_BAD_REQUEST,
-                                 "PATCH needs Upload-Offset: the committed "
-                                 "length (ask HEAD)\n");
+        return refuse_writer(req, w, MHD_HTTP_BAD_REQUEST, NULL,
+                             "PATCH needs Upload-Offset: the committed "
+                             "length (ask HEAD)\n");
     size_t len = strlen(name);
     struct stream *s = stream_registry_get(app->registry, name, len);
     if (s == NULL)
-        return http_respond_text(req->conn, MHD_HTTP_NOT_FOUND,
-                                 "no such log: create it with PUT\n");
+        return refuse_writer(req, w, MHD_HTTP_NOT_FOUND, NULL,
+                             "no such log: create it with PUT\n");
     w->stream = s;
     if (store_stream_state(s->store) == STORE_COMPLETE)
-        return respond_stream(req, MHD_HTTP_CONFLICT, s,
-                              "this log is complete\n", false);
+        return refuse_writer(req, w, MHD_HTTP_CONFLICT, s,
+                             "this log is complete\n");
     if (!stream_claim_writer(s))
-        return respond_stream(req, MHD_HTTP_CONFLICT, s,
-                              "another writer is appending to this log\n",
-                              false);
+        return refuse_writer(req, w, MHD_HTTP_CONFLICT, s,
+                             "another writer is appending to this log\n");
     if (off != stream_writer_offset(s)) {
         stream_release_writer(s);
-        return respond_stream(req, MHD_HTTP_CONFLICT, s,
-                              "Upload-Offset is not the committed length; "
-                              "resume from the Upload-Offset of this "
-                              "answer\n",
-                              false);
+        return refuse_writer(req, w, MHD_HTTP_CONFLICT, s,
+                             "Upload-Offset is not the committed length; "
+                             "resume from the Upload-Offset of this "
+                             "answer\n");
     }
     err = apply_masks(&w->masks, s);
     if (err != NULL) {
         stream_release_writer(s);
-        return respond_stream(req, MHD_HTTP_BAD_REQUEST, s, err, false);
+        return refuse_writer(req, w, MHD_HTTP_BAD_REQUEST, s, err);
     }
     req->writing = s;
     if (store_stream_state(s->store) != STORE_LIVE) {
@@ -829,7 +865,8 @@ enum MHD_Result http_v1_on_write(void *cls, struct http_request *req,
                                  const char *data, size_t *size)
 {
     struct http_v1 *app = cls;
-    if (req->app != NULL && req->writing != NULL)
+    if (req->app != NULL &&
+        (req->writing != NULL || ((struct v1_req *)req->app)->deferred))
         return continue_writer(req, data, size);
     if (req->app != NULL) {
         *size = 0; /* an answer is queued; the rest is not read */
