@@ -22,7 +22,8 @@ all: build
 help:
 	@echo "make run          install deps, build, start livelog serve (data in var/)"
 	@echo "make run-dropin   the same for the Taskcluster drop-in (random token)"
-	@echo "make test         install deps, build (plain + ASan/UBSan), run every test"
+	@echo "make test         install deps, build (plain, ASan/UBSan, TSan, fuzz),"
+	@echo "                  run every test and each fuzz target for FUZZ_SECONDS"
 	@echo "make test-fast    run the suite in the plain build only"
 	@echo "make test-tsan    ThreadSanitizer build: the unit tests and the"
 	@echo "                  integration tests of the server's threads"
@@ -77,7 +78,11 @@ test-tsan: build-tsan
 test-valgrind: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L valgrind
 
-test: check-style test-fast test-asan test-tsan
+# Everything, as CI runs it (docs/TESTING.md): style, the suite in the
+# plain build (valgrind runs included), in ASan/UBSan, the threaded paths
+# in TSan, then every libFuzzer target for FUZZ_SECONDS (30) from its
+# committed corpus.
+test: check-style test-fast test-asan test-tsan fuzz
 
 check-style: deps
 	@scripts/check-style
