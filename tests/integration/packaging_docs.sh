@@ -5,8 +5,10 @@
 # every flag of OPTIONS is in --help; every flag of the drop-in's and the
 # client verbs' --help is in livelog(1); livelog.conf(5) has a key for
 # every flag but --config and --help. Each page renders with groff
-# -ww (all warnings) without a warning, and with man -l. The completion
-# loads in bash and completes verbs, flags and values.
+# -ww (all warnings) without a warning, and with man -l; the installed,
+# gzip-compressed page (GEN_DIR/../gz, packaging/CMakeLists.txt) renders
+# the same. The completion loads in bash and completes verbs, flags and
+# values.
 # Run: bash packaging_docs.sh LIVELOG_BINARY CHECK_SERVER_LOG GEN_DIR
 . "$(dirname "$0")/lib.sh"
 GEN=${4:?usage: $0 LIVELOG CHECK VERSION GEN_DIR}
@@ -62,6 +64,13 @@ for p in livelog.1 livelog-serve.8 livelog-forward.8 livelog.conf.5; do
     [ -z "$out" ] || fail "$p: man -l says: $out"
     [ "$(MANWIDTH=80 man -l "$GEN/$p" 2>/dev/null | wc -l)" -gt 20 ] ||
       fail "$p: man -l rendered almost nothing"
+    if [ -e "$GEN/../gz/$p.gz" ]; then
+      [ "$(MANWIDTH=80 man -l "$GEN/../gz/$p.gz" 2>&1)" = \
+        "$(MANWIDTH=80 man -l "$GEN/$p" 2>&1)" ] ||
+        fail "$p.gz: man -l renders it unlike $p"
+    else
+      fail "$p.gz: not built (packaging/CMakeLists.txt, gz/)"
+    fi
   fi
 done
 
