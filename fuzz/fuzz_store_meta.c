@@ -3,8 +3,9 @@
  * store_meta_parse). Properties: only 0 or -EINVAL, *ret untouched on
  * failure; an accepted file holds a valid name, a known state, an
  * `evicted` only on an archived complete stream and a printable upload
- * id; formatting what was parsed and parsing that again gives the same
- * record; formatting into a buffer of exactly `cap` bytes, for caps
+ * id, and its incarnation is written back (only when not 0) as 16
+ * lowercase hex digits; formatting what was parsed and parsing that again gives
+ * the same record; formatting into a buffer of exactly `cap` bytes, for caps
  * around every line end, either fits or returns -ENOSPC without writing
  * past cap. */
 #include <errno.h>
@@ -17,7 +18,8 @@ static bool same(const struct store_meta *a, const struct store_meta *b)
     return a->name_len == b->name_len &&
            memcmp(a->name, b->name, a->name_len) == 0 && a->state == b->state &&
            a->created_ms == b->created_ms &&
-           a->completed_ms == b->completed_ms && a->keep_head == b->keep_head &&
+           a->completed_ms == b->completed_ms &&
+           a->incarnation == b->incarnation && a->keep_head == b->keep_head &&
            a->keep_tail == b->keep_tail && a->archived_ms == b->archived_ms &&
            a->evicted == b->evicted &&
            (!a->evicted || a->length == b->length) &&
@@ -68,6 +70,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char out[STORE_META_MAX];
     int n = store_meta_format(&m, out, sizeof out);
     FUZZ_CHECK(n > 0 && (size_t)n < sizeof out);
+    const char *inc = memmem(out, (size_t)n, "\nincarnation ", 13);
+    FUZZ_CHECK((inc != NULL) == (m.incarnation != 0));
+    if (inc != NULL) {
+        FUZZ_CHECK(out + n - inc >= 13 + 17 && inc[13 + 16] == '\n');
+        for (size_t i = 0; i < 16; i++)
+            FUZZ_CHECK((inc[13 + i] >= '0' && inc[13 + i] <= '9') ||
+                       (inc[13 + i] >= 'a' && inc[13 + i] <= 'f'));
+    }
     struct store_meta back = sentinel;
     FUZZ_CHECK(store_meta_parse(out, (size_t)n, &back) == 0);
     FUZZ_CHECK(same(&m, &back));

@@ -181,6 +181,45 @@ int client_http_split_header(const char *s, size_t len, const char **ret_name,
     return 0;
 }
 
+int client_http_parse_read_url(const char *s, size_t len, char *out, size_t cap,
+                               size_t *ret_len)
+{
+    if (s == NULL)
+        return -EINVAL;
+    trim_ows(&s, &len);
+    if (len == 0)
+        return -EINVAL;
+    if (s[0] != '/' && !(len > 7 && strncasecmp(s, "http://", 7) == 0) &&
+        !(len > 8 && strncasecmp(s, "https://", 8) == 0))
+        return -EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x21 || c > 0x7e)
+            return -EINVAL;
+    }
+    if (len >= cap)
+        return -ENOSPC;
+    memcpy(out, s, len);
+    out[len] = '\0';
+    *ret_len = len;
+    return 0;
+}
+
+const char *client_http_auth_hint(long status, bool sent_credential)
+{
+    if (status == 401 && !sent_credential)
+        return "no credential was sent: give a token with --token or "
+               "LIVELOG_TOKEN";
+    if (status == 401)
+        return "the token was refused: it may have expired, be malformed "
+               "or come from another server's keys";
+    if (status == 403)
+        return "the token needs the scope livelog:write:NAME (a trailing * "
+               "matches any suffix): see `livelog token --help`";
+    return NULL;
+}
+
 static bool is_unreserved(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -341,6 +380,12 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
             client_http_parse_offset(value, vlen, &resp->length) == 0;
     } else if (name_is(name, nlen, "Livelog-State")) {
         resp->state = client_http_parse_state(value, vlen);
+    } else if (name_is(name, nlen, "Livelog-Read-URL")) {
+        size_t ulen;
+
+        resp->has_read_url =
+            client_http_parse_read_url(value, vlen, resp->read_url,
+                                       sizeof(resp->read_url), &ulen) == 0;
     }
     return len;
 }

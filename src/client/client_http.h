@@ -26,6 +26,10 @@
 /* How much of an error body is kept to show the user. */
 #define CLIENT_HTTP_MSG_MAX 1024u
 
+/* The longest Livelog-Read-URL kept: --public-url (at most 1024 bytes),
+ * the path with a name of at most 1024 bytes, and a signed query. */
+#define CLIENT_HTTP_READ_URL_MAX 4096u
+
 /* Livelog-State values (docs/API.md). */
 enum client_http_state {
     CLIENT_HTTP_STATE_UNKNOWN = 0, /* header absent or not a known value */
@@ -55,6 +59,8 @@ struct client_http_resp {
     bool has_length;                /* a valid Content-Length header was seen */
     uint64_t length;                /* its value */
     enum client_http_state state;   /* Livelog-State */
+    bool has_read_url;              /* a usable Livelog-Read-URL was seen */
+    char read_url[CLIENT_HTTP_READ_URL_MAX + 1]; /* its value */
     char msg[CLIENT_HTTP_MSG_MAX + 1]; /* error body, NUL-terminated */
     size_t msg_len;                    /* bytes in msg */
     /* Kept across responses of one handle (libcurl's CURLOPT_ERRORBUFFER);
@@ -83,6 +89,25 @@ enum client_http_state client_http_parse_state(const char *s, size_t len);
 
 /* Returns the text of a state for messages ("live", ...). Can't fail. */
 const char *client_http_state_name(enum client_http_state st);
+
+/* Copies a Livelog-Read-URL value (spaces and tabs around it trimmed)
+ * into out, NUL-terminated, when it is safe to print and looks like a
+ * URL: it starts with "http://", "https://" (either case) or "/" (a
+ * relative URL: the server has no --public-url) and every byte is visible
+ * ASCII (0x21 to 0x7e: no control byte, escape sequence, space or
+ * UTF-8). Returns 0 with *ret_len the length, -EINVAL for anything else,
+ * -ENOSPC when out (cap bytes with the NUL) is too small. out untouched
+ * on failure. */
+int client_http_parse_read_url(const char *s, size_t len, char *out, size_t cap,
+                               size_t *ret_len);
+
+/* What `livelog put` adds to the server's message when the write
+ * listener refused its credential: for 401 without a credential sent,
+ * how to give one; for 401 with one, why it may have been refused
+ * (expired, malformed, another server's keys); for 403, the scope it
+ * needs. NULL for any other status. Never the credential itself. Can't
+ * fail. */
+const char *client_http_auth_hint(long status, bool sent_credential);
 
 /* Splits one header line "Name: value\r\n" into name and value (value
  * trimmed of spaces, tabs, CR and LF). Returns 0, -EINVAL when there is

@@ -1,6 +1,7 @@
 /* client_spool: every byte `livelog put` has read, kept so that any
- * suffix can be re-sent, and its running SHA-256 (GnuTLS). Main thread
- * only. See client_spool.h for the contract. */
+ * suffix can be re-sent, its running SHA-256 (GnuTLS), and the --tee
+ * copy of the input. Main thread only. See client_spool.h for the
+ * contract. */
 #include "client/client_spool.h"
 
 #include <errno.h>
@@ -46,6 +47,7 @@ int client_spool_open(struct client_spool *sp, const char *path)
 
     memset(sp, 0, sizeof(*sp));
     sp->tmp_fd = -1;
+    sp->tee_fd = -1;
     sp->src_fd = 0;
     if (path != NULL) {
         sp->src_fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -76,6 +78,27 @@ int client_spool_open(struct client_spool *sp, const char *path)
 fail:
     client_spool_close(sp);
     return rc;
+}
+
+void client_spool_tee(struct client_spool *sp, int fd)
+{
+    sp->tee_fd = fd;
+    sp->tee_err = 0;
+}
+
+/* Copies n fresh bytes to the tee descriptor; the first error stops the
+ * copy for good. */
+static void tee_copy(struct client_spool *sp, const void *buf, size_t n)
+{
+    int rc;
+
+    if (sp->tee_fd < 0 || n == 0)
+        return;
+    rc = client_http_write_all(sp->tee_fd, buf, n);
+    if (rc < 0) {
+        sp->tee_err = rc;
+        sp->tee_fd = -1;
+    }
 }
 
 void client_spool_close(struct client_spool *sp)
@@ -144,15 +167,16 @@ static int take(struct client_spool *sp, const void *buf, size_t n)
     return 0;
 }
 
-/* One read(2)/pread(2) of the input. Returns 0 with *ret_n, or -errno. */
+/* One read(2) of the input, or pread(2) at off of a regular FILE.
+ * Returns 0 with *ret_n, or -errno. */
 static int read_input(struct client_spool *sp, void *buf, size_t cap,
-                      size_t *ret_n)
+                      uint64_t off, size_t *ret_n)
 {
     for (;;) {
         ssize_t n;
 
         if (sp->src_is_store)
-            n = pread(sp->src_fd, buf, cap, (off_t)sp->len);
+            n = pread(sp->src_fd, buf, cap, (off_t)off);
         else
             n = read(sp->src_fd, buf, cap);
         if (n >= 0) {
@@ -183,7 +207,7 @@ int client_spool_read_new(struct client_spool *sp, void *buf, size_t cap,
         *ret_n = 0;
         return 0;
     }
-    rc = read_input(sp, buf, cap, &n);
+    rc = read_input(sp, buf, cap, sp->len, &n);
     if (rc < 0)
         return rc;
     if (n == 0) {
@@ -194,6 +218,7 @@ int client_spool_read_new(struct client_spool *sp, void *buf, size_t cap,
     rc = take(sp, buf, n);
     if (rc < 0)
         return rc;
+    tee_copy(sp, buf, n);
     *ret_n = n;
     return 0;
 }
@@ -259,5 +284,28 @@ int client_spool_drain(struct client_spool *sp, uint64_t ms)
         if (now < deadline)
             client_http_sleep_ms((deadline - now) / CORE_NS_PER_MS);
     }
+    return 0;
+}
+
+int client_spool_read_rest(struct client_spool *sp, uint64_t *ret_n)
+{
+    char buf[65536];
+    uint64_t off = sp->len, total = 0;
+
+    while (!sp->eof) {
+        size_t n = 0;
+        int rc = read_input(sp, buf, sizeof(buf), off, &n);
+
+        if (rc < 0)
+            return rc;
+        if (n == 0) {
+            finish(sp);
+            break;
+        }
+        tee_copy(sp, buf, n);
+        off += n;
+        total += n;
+    }
+    *ret_n = total;
     return 0;
 }

@@ -2,8 +2,9 @@
  * far. Bytes are read once from stdin (or a FILE), hashed (SHA-256, for
  * the completing Repr-Digest) and kept: in an unlinked temp file for a
  * pipe or terminal, in the file itself for a regular FILE. Any suffix can
- * then be re-sent after the server reports where it stands. Used on the
- * main thread only (inside libcurl's read callback and between
+ * then be re-sent after the server reports where it stands. With --tee
+ * every byte is also copied to a descriptor (stdout) as it is read. Used
+ * on the main thread only (inside libcurl's read callback and between
  * attempts). */
 #ifndef LIVELOG_CLIENT_SPOOL_H
 #define LIVELOG_CLIENT_SPOOL_H
@@ -27,6 +28,8 @@ struct client_spool {
     gnutls_hash_hd_t hash; /* running SHA-256 of bytes 0..len */
     bool hash_live;        /* hash is initialised and not yet output */
     uint8_t digest[CLIENT_SPOOL_DIGEST_LEN]; /* valid once eof */
+    int tee_fd;  /* every byte read is copied here; -1 for none */
+    int tee_err; /* negative errno that stopped the copy, or 0 */
 };
 
 /* Opens a spool over path, or over stdin when path is NULL. A FILE that
@@ -35,6 +38,13 @@ struct client_spool {
  * and unlinked at once. Returns 0 or a negative errno; on failure nothing
  * needs closing. */
 int client_spool_open(struct client_spool *sp, const char *path);
+
+/* Copies every byte read from now on to fd (full writes, blocking: a
+ * slow reader of fd slows the reading of the input, as tee(1) does). The
+ * first write error (EPIPE when the reader went away; SIGPIPE must be
+ * ignored) stops the copy for good and is kept in sp->tee_err; reading,
+ * keeping and hashing go on. Can't fail. */
+void client_spool_tee(struct client_spool *sp, int fd);
 
 /* Releases everything open() acquired. NULL and half-built spools are
  * fine. */
@@ -58,5 +68,12 @@ int client_spool_pread(struct client_spool *sp, void *buf, size_t cap,
  * up while the server is away. Returns 0 or a negative errno as
  * read_new(). */
 int client_spool_drain(struct client_spool *sp, uint64_t ms);
+
+/* Reads the input to its end without keeping or hashing what it reads
+ * (the --tee copy is still made), for a writer that gave up: the program
+ * writing into a pipe then never meets a closed one. sp->len and the
+ * digest no longer matter; sp->eof is set. Returns 0 with *ret_n the
+ * bytes read, or a negative errno for a read error of the input. */
+int client_spool_read_rest(struct client_spool *sp, uint64_t *ret_n);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core_clock.h"
+#include "http/http_cache.h"
 #include "http/http_range.h"
 #include "http/http_respond.h"
 #include "log/log.h"
@@ -107,7 +109,8 @@ static struct MHD_Response *remote_response(struct archive *a, const char *name,
 
 static enum MHD_Result answer(struct http_request *req, unsigned status,
                               struct MHD_Response *resp, uint64_t size,
-                              const char *content_range)
+                              const char *content_range,
+                              const struct http_cache_entity *c)
 {
     char len[32];
     if (resp == NULL)
@@ -117,11 +120,11 @@ static enum MHD_Result answer(struct http_request *req, unsigned status,
     MHD_add_response_header(resp, "Upload-Offset", len);
     MHD_add_response_header(resp, "Livelog-State", "complete");
     MHD_add_response_header(resp, "Livelog-Archived", "?1");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    http_cache_headers(resp, c);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "Content-Range, Accept-Ranges, Livelog-State, "
-                            "Upload-Offset, Livelog-Archived");
+                            "Upload-Offset, Livelog-Archived, ETag");
     if (content_range != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE,
                                 content_range);
@@ -129,8 +132,16 @@ static enum MHD_Result answer(struct http_request *req, unsigned status,
     return http_respond_queue(req->conn, status, resp);
 }
 
+/* No body: 304, or 416 (with its Content-Range). */
+static struct MHD_Response *empty(void)
+{
+    return MHD_create_response_from_buffer(0, (void *)"",
+                                           MHD_RESPMEM_PERSISTENT);
+}
+
 enum MHD_Result http_archive_serve(struct http_request *req, struct archive *a,
                                    const char *name, size_t nlen, uint64_t size,
+                                   const struct http_cache_entity *c,
                                    const struct http_read_options *opt)
 {
     char cr[96];
@@ -140,10 +151,17 @@ enum MHD_Result http_archive_serve(struct http_request *req, struct archive *a,
                                       "this log is archived and the server "
                                       "runs without --archive\n",
                                       NULL, NULL);
+    struct http_cache_conditions cond;
+    http_cache_conditions_read(req->conn, &cond);
+    int64_t now = (int64_t)(core_clock_real_ns() / 1000000000u);
+    if (http_cache_not_modified(c, &cond, now))
+        return answer(req, MHD_HTTP_NOT_MODIFIED, http_cache_304(size), size,
+                      NULL, c);
     struct http_range parsed;
     const struct http_range *range = NULL;
     if (opt->range != NULL &&
-        http_range_parse(opt->range, strlen(opt->range), &parsed) == 0)
+        http_range_parse(opt->range, strlen(opt->range), &parsed) == 0 &&
+        http_cache_range_applies(c, &cond))
         range = &parsed;
     if (range == NULL && opt->from_set) {
         parsed =
@@ -152,19 +170,17 @@ enum MHD_Result http_archive_serve(struct http_request *req, struct archive *a,
     }
     if (range == NULL)
         return answer(req, MHD_HTTP_OK, remote_response(a, name, nlen, 0, size),
-                      size, NULL);
+                      size, NULL, c);
     uint64_t start, end;
     if (http_range_resolve(range, size, &start, &end) != 0) {
         snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
-        return answer(req, MHD_HTTP_RANGE_NOT_SATISFIABLE,
-                      MHD_create_response_from_buffer(0, (void *)"",
-                                                      MHD_RESPMEM_PERSISTENT),
-                      size, cr);
+        return answer(req, MHD_HTTP_RANGE_NOT_SATISFIABLE, empty(), size, cr,
+                      c);
     }
     snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
              end - 1, size);
     return answer(req, MHD_HTTP_PARTIAL_CONTENT,
-                  remote_response(a, name, nlen, start, end), size, cr);
+                  remote_response(a, name, nlen, start, end), size, cr, c);
 }
 
 int http_archive_tail_offset(struct archive *a, const char *name, size_t nlen,

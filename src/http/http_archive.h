@@ -11,14 +11,17 @@
 #include <stdint.h>
 
 #include "archive/archive.h"
+#include "http/http_cache.h"
 #include "http/http_read.h"
 #include "http/http_request.h"
 
 /* Answers the request for the archived log `name` of `size` bytes (opt:
  * range, from, head as for http_read_serve; follow is moot: the log is
- * complete). a NULL: 503. */
+ * complete), with the caching headers and conditions (If-None-Match,
+ * If-Modified-Since, If-Range) of c (http_cache.h). a NULL: 503. */
 enum MHD_Result http_archive_serve(struct http_request *req, struct archive *a,
                                    const char *name, size_t nlen, uint64_t size,
+                                   const struct http_cache_entity *c,
                                    const struct http_read_options *opt);
 
 /* The offset of the n-th last line of the archived log (?tail=N), read

@@ -15,6 +15,7 @@
 
 #include "core/core_clock.h"
 #include "http/http_archive.h"
+#include "http/http_cache.h"
 #include "http/http_daemon.h"
 #include "http/http_range.h"
 #include "http/http_respond.h"
@@ -31,6 +32,12 @@
  * held in memory (reference counted by libmicrohttpd), not from the file
  * for every request. */
 #define CACHE_MAX (64 * 1024)
+
+/* The headers a browser's script may read (the drop-in's list is
+ * unchanged). */
+#define EXPOSE                                                                 \
+    "Transfer-Encoding, Content-Range, Accept-Ranges, Livelog-State, "         \
+    "Upload-Offset, Livelog-Elided, Livelog-Archived"
 
 static _Atomic uint64_t followers;
 
@@ -350,7 +357,8 @@ static bool park_request(struct http_request *req, struct stream *s,
     return stream_park(s, &req->waiter, len, st, request_park);
 }
 
-void http_read_state_headers(struct MHD_Response *resp, struct stream *s,
+/* Upload-Offset, Livelog-State, Livelog-Archived, Livelog-Elided. */
+static void position_headers(struct MHD_Response *resp, struct stream *s,
                              enum store_state st, uint64_t offset)
 {
     char len[24];
@@ -359,7 +367,6 @@ void http_read_state_headers(struct MHD_Response *resp, struct stream *s,
     MHD_add_response_header(resp, "Livelog-State", store_stream_state_name(st));
     if (st == STORE_COMPLETE && store_stream_archived_ms(s->store) != 0)
         MHD_add_response_header(resp, "Livelog-Archived", "?1");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (store_stream_is_elided(s->store)) {
         char el[64];
         snprintf(el, sizeof(el), "bytes %" PRIu64 "-%" PRIu64,
@@ -369,25 +376,35 @@ void http_read_state_headers(struct MHD_Response *resp, struct stream *s,
     }
 }
 
+void http_read_state_headers(struct MHD_Response *resp, struct stream *s,
+                             enum store_state st, uint64_t offset)
+{
+    position_headers(resp, s, st, offset);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+}
+
+/* The headers of every answer of the read path; c says what caches may
+ * do with it (http_cache.h). */
 static void add_read_headers(struct MHD_Response *resp, struct stream *s,
-                             enum store_state st)
+                             enum store_state st,
+                             const struct http_cache_entity *c)
 {
     http_respond_base_headers(resp);
-    http_read_state_headers(resp, s, st, store_stream_length(s->store));
+    position_headers(resp, s, st, store_stream_length(s->store));
+    http_cache_headers(resp, c);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                            "Transfer-Encoding, Content-Range, "
-                            "Accept-Ranges, Livelog-State, Upload-Offset, "
-                            "Livelog-Elided, Livelog-Archived");
+                            c->legacy ? EXPOSE : EXPOSE ", ETag");
 }
 
 static enum MHD_Result answer(struct http_request *req, struct stream *s,
                               unsigned int status, struct MHD_Response *resp,
-                              enum store_state st, const char *content_range)
+                              enum store_state st, const char *content_range,
+                              const struct http_cache_entity *c)
 {
     if (resp == NULL)
         return MHD_NO;
-    add_read_headers(resp, s, st);
+    add_read_headers(resp, s, st, c);
     http_respond_cors(resp, req->cors_origin);
     if (content_range != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE,
@@ -404,7 +421,8 @@ static void cache_free(void *cache)
  * use. Returns NULL when the log is too big or cannot be read (the caller
  * then answers from the file). */
 static struct MHD_Response *cached_whole(struct stream *s, enum store_state st,
-                                         uint64_t len)
+                                         uint64_t len,
+                                         const struct http_cache_entity *c)
 {
     struct MHD_Response *resp = atomic_load(&s->read_cache);
     if (resp != NULL || len > CACHE_MAX || st != STORE_COMPLETE)
@@ -423,7 +441,7 @@ static struct MHD_Response *cached_whole(struct stream *s, enum store_state st,
         free(buf);
         return NULL;
     }
-    add_read_headers(resp, s, st);
+    add_read_headers(resp, s, st, c);
     void *expected = NULL;
     s->read_cache_free = cache_free;
     if (!atomic_compare_exchange_strong(&s->read_cache, &expected, resp)) {
@@ -438,7 +456,8 @@ static struct MHD_Response *cached_whole(struct stream *s, enum store_state st,
 static enum MHD_Result serve_view(struct http_request *req, struct stream *s,
                                   enum store_state st, uint64_t len,
                                   const struct http_range *range,
-                                  uint64_t from_log)
+                                  uint64_t from_log,
+                                  const struct http_cache_entity *c)
 {
     char cr[96];
     struct view *v = view_new(s, len);
@@ -464,35 +483,37 @@ static enum MHD_Result serve_view(struct http_request *req, struct stream *s,
             snprintf(cr, sizeof(cr), "bytes */%" PRIu64, vlen);
             struct MHD_Response *resp = MHD_create_response_from_buffer(
                 0, (void *)"", MHD_RESPMEM_PERSISTENT);
-            return answer(req, s, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp, st, cr);
+            return answer(req, s, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp, st, cr,
+                          c);
         }
         status = MHD_HTTP_PARTIAL_CONTENT;
         snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
                  start, end - 1, vlen);
     }
     return answer(req, s, status, view_response(v, start, end), st,
-                  status == MHD_HTTP_OK ? NULL : cr);
+                  status == MHD_HTTP_OK ? NULL : cr, c);
 }
 
 /* A finished log: its length is final. */
 static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
                                    enum store_state st, uint64_t len,
                                    const struct http_range *range,
-                                   uint64_t from_log)
+                                   uint64_t from_log,
+                                   const struct http_cache_entity *c)
 {
     char cr[96];
     if (store_stream_is_elided(s->store))
-        return serve_view(req, s, st, len, range, from_log);
+        return serve_view(req, s, st, len, range, from_log, c);
     if (range == NULL) {
         /* The shared answer carries the public CORS header. */
         struct MHD_Response *cached =
-            req->cors_origin == NULL ? cached_whole(s, st, len) : NULL;
+            req->cors_origin == NULL ? cached_whole(s, st, len, c) : NULL;
         if (cached != NULL) {
             metrics_add(METRICS_BYTES_SENT, len);
             return MHD_queue_response(req->conn, MHD_HTTP_OK, cached);
         }
         return answer(req, s, MHD_HTTP_OK, stored_response(req, s, 0, len), st,
-                      NULL);
+                      NULL, c);
     }
 
     uint64_t start, end;
@@ -500,12 +521,12 @@ static enum MHD_Result serve_final(struct http_request *req, struct stream *s,
         snprintf(cr, sizeof(cr), "bytes */%" PRIu64, len);
         struct MHD_Response *resp = MHD_create_response_from_buffer(
             0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        return answer(req, s, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp, st, cr);
+        return answer(req, s, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp, st, cr, c);
     }
     snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start,
              end - 1, len);
     return answer(req, s, MHD_HTTP_PARTIAL_CONTENT,
-                  stored_response(req, s, start, end), st, cr);
+                  stored_response(req, s, start, end), st, cr, c);
 }
 
 /* Bytes [start, end) of a live log as one known-size answer: straight
@@ -536,7 +557,8 @@ static enum MHD_Result elided_416(struct http_request *req)
 /* A live log: the complete length is unknown ("*"). */
 static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
                                   enum store_state st, uint64_t len,
-                                  const struct http_range *range, bool follow)
+                                  const struct http_range *range, bool follow,
+                                  const struct http_cache_entity *c)
 {
     char cr[96];
     uint64_t start = 0;
@@ -545,12 +567,12 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
     if (range == NULL) {
         if (!follow && !elided)
             return answer(req, s, MHD_HTTP_OK, stored_response(req, s, 0, len),
-                          st, NULL);
+                          st, NULL, c);
         /* Following, or a one-shot read that may need a marker line. */
         return answer(
             req, s, MHD_HTTP_OK,
             live_response(req, s, 0, follow ? UINT64_MAX : len, false), st,
-            NULL);
+            NULL, c);
     }
     if (range->kind == HTTP_RANGE_BOUNDED) {
         uint64_t end = range->last + 1;
@@ -560,7 +582,7 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
             span_response(req, s, range->first, end, len);
         if (resp == NULL)
             return elided_416(req);
-        return answer(req, s, MHD_HTTP_PARTIAL_CONTENT, resp, st, cr);
+        return answer(req, s, MHD_HTTP_PARTIAL_CONTENT, resp, st, cr, c);
     }
     if (range->kind == HTTP_RANGE_FROM)
         start = range->first;
@@ -578,7 +600,8 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
         snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/*", start,
                  last);
         return answer(req, s, MHD_HTTP_PARTIAL_CONTENT,
-                      live_response(req, s, start, UINT64_MAX, false), st, cr);
+                      live_response(req, s, start, UINT64_MAX, false), st, cr,
+                      c);
     }
     /* Not following: what is there now (start < len is guaranteed by
      * the caller, which waits for the bytes otherwise). */
@@ -586,40 +609,75 @@ static enum MHD_Result serve_live(struct http_request *req, struct stream *s,
     struct MHD_Response *resp = span_response(req, s, start, len, len);
     if (resp == NULL)
         return elided_416(req);
-    return answer(req, s, MHD_HTTP_PARTIAL_CONTENT, resp, st, cr);
+    return answer(req, s, MHD_HTTP_PARTIAL_CONTENT, resp, st, cr, c);
+}
+
+/* 304 Not Modified: the answer's headers, no body; Content-Length is that
+ * of the whole log as a 200 would send it (a keep-tail log's view). */
+static enum MHD_Result not_modified(struct http_request *req, struct stream *s,
+                                    enum store_state st, uint64_t len,
+                                    const struct http_cache_entity *c)
+{
+    uint64_t size = len;
+    if (store_stream_is_elided(s->store)) {
+        char marker[MARKER_MAX];
+        uint64_t head = store_stream_keep_head(s->store);
+        uint64_t end = store_stream_elided_end(s->store);
+        size =
+            head + marker_text(marker, sizeof(marker), head, end) + (len - end);
+    }
+    return answer(req, s, MHD_HTTP_NOT_MODIFIED, http_cache_304(size), st, NULL,
+                  c);
+}
+
+/* A log whose bytes are only in the archive store now: its own
+ * validators (this incarnation's) go with the store's bytes. */
+static enum MHD_Result serve_evicted(struct http_request *req, struct stream *s,
+                                     const struct http_read_options *opt)
+{
+    size_t nlen = 0;
+    const char *name = store_stream_name(s->store, &nlen);
+    uint64_t len = store_stream_length(s->store);
+    struct http_cache_entity c;
+    http_cache_entity_stream(&c, s->store, store_stream_state(s->store), len);
+    return http_archive_serve(req, opt->archive, name, nlen, len, &c, opt);
 }
 
 enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
                                 const struct http_read_options *opt)
 {
-    if (store_stream_is_evicted(s->store)) { /* only in the archive now */
-        size_t nlen = 0;
-        const char *name = store_stream_name(s->store, &nlen);
-        return http_archive_serve(req, opt->archive, name, nlen,
-                                  store_stream_length(s->store), opt);
-    }
-    struct http_range parsed;
-    const struct http_range *range = NULL;
+    if (store_stream_is_evicted(s->store)) /* only in the archive now */
+        return serve_evicted(req, s, opt);
+    struct http_range asked, from;
+    bool has_asked = false;
     if (opt->range != NULL) {
         size_t n = 0;
         while (opt->range[n] != '\0')
             n++;
-        if (http_range_parse(opt->range, n, &parsed) == 0)
-            range = &parsed;
+        has_asked = http_range_parse(opt->range, n, &asked) == 0;
     }
-    if (range == NULL && opt->from_set) {
-        parsed =
-            (struct http_range){.kind = HTTP_RANGE_FROM, .first = opt->from};
-        range = &parsed;
-    }
+    from = (struct http_range){.kind = HTTP_RANGE_FROM, .first = opt->from};
+    struct http_cache_conditions cond;
+    http_cache_conditions_read(req->conn, &cond);
 
     for (;;) {
         enum store_state st = store_stream_state(s->store);
         uint64_t len = store_stream_length(s->store);
-        if (state_is_final(s, st))
-            return serve_final(
-                req, s, st, len, range,
-                opt->from_set && opt->range == NULL ? opt->from : UINT64_MAX);
+        struct http_cache_entity c;
+        http_cache_entity_stream(&c, s->store, st, len);
+        /* The Range header, unless an If-Range says the client holds
+         * other bytes; else ?tail=N's offset. */
+        const struct http_range *range =
+            has_asked && http_cache_range_applies(&c, &cond) ? &asked
+            : opt->from_set                                  ? &from
+                                                             : NULL;
+        if (state_is_final(s, st)) {
+            int64_t now = (int64_t)(core_clock_real_ns() / 1000000000u);
+            if (http_cache_not_modified(&c, &cond, now))
+                return not_modified(req, s, st, len, &c);
+            return serve_final(req, s, st, len, range,
+                               range == &from ? opt->from : UINT64_MAX, &c);
+        }
         if (stream_is_closing(s))
             return http_respond_text_cors(
                 req->conn, req->cors_origin, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -645,7 +703,7 @@ enum MHD_Result http_read_serve(struct http_request *req, struct stream *s,
             wait = true;
         }
         if (!wait)
-            return serve_live(req, s, st, len, range, opt->follow);
+            return serve_live(req, s, st, len, range, opt->follow, &c);
         if (park_request(req, s, len, st, deadline))
             return MHD_YES;
     }

@@ -16,6 +16,7 @@
 #include "core/core_json.h"
 #include "core/core_num.h"
 #include "http/http_archive.h"
+#include "http/http_cache.h"
 #include "http/http_daemon.h"
 #include "http/http_headers.h"
 #include "http/http_read.h"
@@ -1513,8 +1514,12 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
             return r;
         }
     }
-    if (in_store)
-        return http_archive_serve(req, app->archive, name, len, log_size, &opt);
+    if (in_store) {
+        struct http_cache_entity c;
+        http_cache_entity_archive(&c, name, len, &remote);
+        return http_archive_serve(req, app->archive, name, len, log_size, &c,
+                                  &opt);
+    }
     enum MHD_Result r = http_read_serve(req, s, &opt);
     stream_unref(s);
     return r;

@@ -36,6 +36,13 @@ int store_meta_format(const struct store_meta *m, char *buf, size_t cap)
      * `used` past cap. */
     size_t used = (size_t)n;
     int k = 0;
+    if (m->incarnation != 0) {
+        k = snprintf(buf + used, cap - used, "incarnation %016" PRIx64 "\n",
+                     m->incarnation);
+        if (k < 0 || (size_t)k >= cap - used)
+            return -ENOSPC;
+        used += (size_t)k;
+    }
     if (m->archived_ms != 0) {
         k = snprintf(buf + used, cap - used, "archived_ms %" PRIu64 "\n",
                      m->archived_ms);
@@ -62,6 +69,29 @@ int store_meta_format(const struct store_meta *m, char *buf, size_t cap)
 static bool key_is(const char *line, size_t klen, const char *key)
 {
     return strlen(key) == klen && memcmp(line, key, klen) == 0;
+}
+
+/* Exactly 16 lowercase hex digits, not all zero (0 means "none"). */
+static int parse_incarnation(const char *val, size_t vlen, uint64_t *ret)
+{
+    uint64_t v = 0;
+    if (vlen != 16)
+        return -EINVAL;
+    for (size_t i = 0; i < vlen; i++) {
+        char c = val[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else
+            return -EINVAL;
+        v = v << 4 | d;
+    }
+    if (v == 0)
+        return -EINVAL;
+    *ret = v;
+    return 0;
 }
 
 int store_meta_parse(const char *text, size_t len, struct store_meta *ret)
@@ -119,6 +149,9 @@ int store_meta_parse(const char *text, size_t len, struct store_meta *ret)
                 return -EINVAL;
         } else if (key_is(line, klen, "keep_tail")) {
             if (core_num_parse_u64(val, vlen, &m.keep_tail) != 0)
+                return -EINVAL;
+        } else if (key_is(line, klen, "incarnation")) {
+            if (parse_incarnation(val, vlen, &m.incarnation) != 0)
                 return -EINVAL;
         } else if (key_is(line, klen, "archived_ms")) {
             if (core_num_parse_u64(val, vlen, &m.archived_ms) != 0 ||

@@ -1,10 +1,10 @@
 /* store_meta: a stream's metadata file ("meta" in its directory): its
- * name, state and times, and its archive state. Small text, one "key value" per
- * line, written whole to a temporary file and renamed over the old one, so a
- * crash leaves either the old or the new file, never a mix. Parsing is a pure
- * function over (ptr, len): the file comes from disk and is treated as
- * untrusted. Called by the store on whichever thread changes a stream's
- * state, and at recovery. */
+ * name, state and times, the random number of its incarnation, and its
+ * archive state. Small text, one "key value" per line, written whole to a
+ * temporary file and renamed over the old one, so a crash leaves either
+ * the old or the new file, never a mix. Parsing is a pure function over
+ * (ptr, len): the file comes from disk and is treated as untrusted. Called by
+ * the store on whichever thread changes a stream's state, and at recovery. */
 #ifndef LIVELOG_STORE_META_H
 #define LIVELOG_STORE_META_H
 
@@ -25,6 +25,11 @@ struct store_meta {
     uint64_t completed_ms; /* 0 while not complete */
     uint64_t keep_head;    /* --over-limit=keep-tail: bytes kept at the */
     uint64_t keep_tail;    /* start and at the end; 0: no elision       */
+    /* A random number drawn when the stream was created, so that a name
+     * deleted and created again is told apart from its earlier stream
+     * (the ETag of its bytes, http_cache.h). 0: none (a meta file written
+     * before the key existed). Written as 16 lowercase hex digits. */
+    uint64_t incarnation;
     /* The archive (stream_archive.h): when the store confirmed the
      * object (0: not yet), whether the local data is gone (then `length`
      * is the stream's length), and a multipart upload in progress (to

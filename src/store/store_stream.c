@@ -167,6 +167,21 @@ static int write_meta(struct store_stream *s)
     return store_meta_write(s->dir, &s->meta, sync);
 }
 
+/* A random non-zero number for a new stream's meta (store_meta.h). When
+ * the generator fails, the clock and a counter stand in: what matters is
+ * that a name created again gets another number. */
+static uint64_t new_incarnation(uint64_t now_ms)
+{
+    static _Atomic uint64_t fallback;
+    uint64_t v = 0;
+    if (gnutls_rnd(GNUTLS_RND_NONCE, &v, sizeof(v)) != 0 || v == 0) {
+        v = core_clock_mono_ns() ^ (now_ms << 20) ^
+            atomic_fetch_add(&fallback, 0x9e3779b97f4a7c15ULL);
+        v = v != 0 ? v : 1;
+    }
+    return v;
+}
+
 int store_stream_create_dir(const char *dir, const char *name, size_t len,
                             uint64_t now_ms, struct store_stream **ret)
 {
@@ -200,6 +215,7 @@ int store_stream_create_dir(const char *dir, const char *name, size_t len,
     s->meta.name_len = len;
     s->meta.state = STORE_LIVE;
     s->meta.created_ms = now_ms;
+    s->meta.incarnation = new_incarnation(now_ms);
     atomic_store(&s->state, STORE_LIVE);
     rc = write_meta(s);
     if (rc != 0)
@@ -528,6 +544,11 @@ uint64_t store_stream_created_ms(const struct store_stream *s)
 uint64_t store_stream_completed_ms(const struct store_stream *s)
 {
     return atomic_load(&s->completed_ms);
+}
+
+uint64_t store_stream_incarnation(const struct store_stream *s)
+{
+    return s->dir != NULL ? s->meta.incarnation : 0;
 }
 
 uint64_t store_stream_lines(const struct store_stream *s)

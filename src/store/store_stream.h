@@ -145,6 +145,11 @@ const char *store_stream_name(const struct store_stream *s, size_t *ret_len);
 uint64_t store_stream_created_ms(const struct store_stream *s);
 uint64_t store_stream_completed_ms(const struct store_stream *s);
 
+/* The random number drawn when the directory stream was created
+ * (store_meta.h): another one for a name deleted and created again. 0 for
+ * a temporary stream and for one whose meta file predates it. */
+uint64_t store_stream_incarnation(const struct store_stream *s);
+
 /* Lines started so far (temporary streams have no index: 0), and the
  * offset where the n-th last line starts (0 when the log has at most n
  * lines). tail_offset returns 0 or a negative errno. */

@@ -1808,3 +1808,67 @@ uint64_t hs_header_u64(const char *block, const char *name)
 {
     return header_u64(block, name);
 }
+
+uint64_t hs_file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+bool hs_wait_file_size(const char *path, uint64_t len, long ms)
+{
+    int64_t end = hs_now_ms() + ms;
+    for (int i = 0; i < 100000 && hs_now_ms() < end; i++) {
+        if (hs_file_size(path) >= len)
+            return true;
+        hs_sleep_ms(20);
+    }
+    return false;
+}
+
+bool hs_wait_v1_len(const struct hs_server *s, const char *name, uint64_t len,
+                    long ms)
+{
+    int64_t end = hs_now_ms() + ms;
+    for (int i = 0; i < 100000 && hs_now_ms() < end; i++) {
+        uint64_t off = 0;
+        if (hs_v1_head(s, false, name, NULL, &off, NULL, 0) == 200 &&
+            off != UINT64_MAX && off >= len)
+            return true;
+        hs_sleep_ms(20);
+    }
+    return false;
+}
+
+void hs_without_date(const char *block, char *out, size_t cap)
+{
+    size_t w = 0;
+    for (const char *p = block; *p != '\0';) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol != NULL ? (size_t)(eol - p + 1) : strlen(p);
+        if (strncasecmp(p, "Date:", 5) != 0 && w + n < cap) {
+            memcpy(out + w, p, n);
+            w += n;
+        }
+        p += n;
+    }
+    out[w] = '\0';
+}
+
+int hs_wait_client(pid_t pid, long ms, const char *what, const char *err)
+{
+    int st = 0;
+    if (!hs_wait_pid(pid, ms, &st)) {
+        HS_CHECK(0, "%s did not exit within %ld ms (stderr in %s)", what, ms,
+                 err);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    if (!WIFEXITED(st)) {
+        HS_CHECK(0, "%s died of signal %d (stderr in %s)", what,
+                 WIFSIGNALED(st) ? WTERMSIG(st) : -1, err);
+        return -1;
+    }
+    return WEXITSTATUS(st);
+}

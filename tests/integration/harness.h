@@ -435,4 +435,25 @@ void hs_reader_expect(const struct hs_reader *r, const char *what, long status,
  * Upload-Offset); UINT64_MAX when absent or not a number. */
 uint64_t hs_header_u64(const char *block, const char *name);
 
+/* Size of the file at path; 0 when it cannot be stat'ed. */
+uint64_t hs_file_size(const char *path);
+
+/* Polls until the file at path holds at least len bytes; false after ms. */
+bool hs_wait_file_size(const char *path, uint64_t len, long ms);
+
+/* Polls HEAD on the write listener until the stream holds at least len
+ * bytes; false after ms. */
+bool hs_wait_v1_len(const struct hs_server *s, const char *name, uint64_t len,
+                    long ms);
+
+/* Copies a response's header block without its Date line (for answers
+ * that must be byte-identical but for the time). */
+void hs_without_date(const char *block, char *out, size_t cap);
+
+/* Waits up to ms for a client process (`livelog put`, `tail`) to exit
+ * and returns its exit code; -1 (a failed check naming what and its stderr
+ * file err) when it died of a signal or did not exit in time, then it is
+ * SIGKILLed. */
+int hs_wait_client(pid_t pid, long ms, const char *what, const char *err);
+
 #endif

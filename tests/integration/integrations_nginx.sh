@@ -10,15 +10,19 @@
 #     the whole log;
 #   - HEAD and Range pass through (206 and Content-Range on a complete
 #     and on a live log, HEAD's Livelog-State and Upload-Offset);
-#   - what is cached: no log answer (live or complete: Cache-Control:
-#     no-store reaches the client, a deleted log is gone at once, the
-#     cache holds no /v1/ key), the viewer's assets are (MISS, then HIT;
-#     If-None-Match gives 304);
+#   - what is cached: a complete public log (MISS, then HIT, with
+#     livelog's ETag and Cache-Control; If-None-Match gives 304; once
+#     its 10 s are over nginx revalidates it, a deleted log is then 404
+#     and a name created again has other bytes and another ETag); never
+#     a live log (MISS every time, no-store) nor a private one (private,
+#     no-store; the cache holds no key of either); the viewer's assets
+#     (MISS, then HIT; If-None-Match gives 304);
 #   - a private log's signed Livelog-Read-URL (--public-url is nginx's
 #     address) reads through nginx, the bare name is 401;
-#   - a slow reader of a big log: nginx holds no temporary file for it
-#     (proxy_buffering off), where a location with nginx's default
-#     buffering (a test-only control) reads megabytes ahead into one.
+#   - a slow reader of a big private log: nginx holds no temporary file
+#     for it, with the recipe and with nginx's defaults (livelog says
+#     X-Accel-Buffering: no), where a test-only control that ignores
+#     that header reads megabytes ahead into one.
 # Run: bash integrations_nginx.sh LIVELOG CHECK_SERVER_LOG
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -33,10 +37,11 @@ mkdir -p "$SCRATCH/data" "$SCRATCH/nginx/tmp" "$SCRATCH/nginx/cache" "$SCRATCH/k
 chmod 700 "$SCRATCH/keys"
 (umask 077 && python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())' \
   >"$SCRATCH/keys/k1.key")
-mapfile -t P < <(free_ports 3)
+mapfile -t P < <(free_ports 4)
 NGX=${P[0]}
 CTL=${P[1]}
 RP=${P[2]}
+DEF=${P[3]}
 start srv -- serve --config /dev/null --data-dir "$SCRATCH/data" \
   --write-addr 127.0.0.1:0 --read-addr "127.0.0.1:$RP" \
   --key-dir "$SCRATCH/keys" --public-url "http://127.0.0.1:$NGX" \
@@ -77,10 +82,18 @@ http {
     uwsgi_temp_path $SCRATCH/nginx/tmp/uwsgi;
     scgi_temp_path $SCRATCH/nginx/tmp/scgi;
     include $SCRATCH/nginx/livelog.conf;
-    # test-only control: nginx's defaults (proxy_buffering on)
+    # test-only: nginx's defaults (proxy_buffering on)
+    server {
+        listen 127.0.0.1:$DEF;
+        location / { proxy_pass http://livelog_read; }
+    }
+    # test-only control: the defaults, deaf to X-Accel-Buffering
     server {
         listen 127.0.0.1:$CTL;
-        location / { proxy_pass http://livelog_read; }
+        location / {
+            proxy_pass http://livelog_read;
+            proxy_ignore_headers X-Accel-Buffering;
+        }
     }
 }
 EOF
@@ -142,6 +155,13 @@ is_live() {
 wait_until 10 is_live || fail "live: HEAD through nginx never showed the first line"
 expect_eq "live HEAD: Livelog-State" "$(hdr "$SCRATCH/lhead.hdr" Livelog-State)" live
 expect_eq "live HEAD: Cache-Control" "$(hdr "$SCRATCH/lhead.hdr" Cache-Control)" no-store
+expect_eq "live HEAD: ETag" "$(hdr "$SCRATCH/lhead.hdr" ETag)" ""
+for i in 1 2; do
+  curl -sS --max-time 10 -o /dev/null -D "$SCRATCH/lget$i.hdr" \
+    "$N/v1/logs/ci/public/live.log?follow=0"
+  expect_eq "live GET $i: X-Cache-Status" "$(hdr "$SCRATCH/lget$i.hdr" X-Cache-Status)" MISS
+  expect_eq "live GET $i: Cache-Control" "$(hdr "$SCRATCH/lget$i.hdr" Cache-Control)" no-store
+done
 curl -sS --max-time 10 -r 0-4 -D "$SCRATCH/lrange.hdr" -o "$SCRATCH/lrange.body" \
   "$N/v1/logs/ci/public/live.log"
 expect_eq "live Range: Content-Range" "$(hdr "$SCRATCH/lrange.hdr" Content-Range)" "bytes 0-4/*"
@@ -151,14 +171,37 @@ exec 8>&-
 wait "$putpid" || fail "live: livelog put failed"
 
 # ---- what is cached ----
+# etag_of HDRFILE
+etag_of() { hdr "$1" ETag; }
 curl -sS -o /dev/null -D "$SCRATCH/c1.hdr" "$N/v1/logs/$NAME"
-curl -sS -o /dev/null -D "$SCRATCH/c2.hdr" "$N/v1/logs/$NAME"
-expect_eq "complete log: Cache-Control" "$(hdr "$SCRATCH/c2.hdr" Cache-Control)" no-store
-expect_eq "complete log: X-Cache-Status" "$(hdr "$SCRATCH/c2.hdr" X-Cache-Status)" ""
+curl -sS -o "$SCRATCH/c2.body" -D "$SCRATCH/c2.hdr" "$N/v1/logs/$NAME"
+expect_eq "complete log: Cache-Control" "$(hdr "$SCRATCH/c2.hdr" Cache-Control)" \
+  "public, max-age=10, must-revalidate"
+expect_eq "complete log: second X-Cache-Status" "$(hdr "$SCRATCH/c2.hdr" X-Cache-Status)" HIT
+cmp -s "$SCRATCH/c2.body" "$SCRATCH/follow.sent" || fail "complete log: the cached copy differs"
+ETAG1=$(etag_of "$SCRATCH/c2.hdr")
+case $ETAG1 in \"*\") ;; *) fail "complete log: ETag '$ETAG1'" ;; esac
+[ -n "$(hdr "$SCRATCH/c2.hdr" Last-Modified)" ] || fail "complete log: no Last-Modified"
+expect_eq "complete log: If-None-Match" "$(curl -s -o /dev/null -H "If-None-Match: $ETAG1" \
+  -w '%{http_code}' "$N/v1/logs/$NAME")" 304
+# Deleted: nginx may serve its copy for the 10 s livelog allowed, then
+# revalidates and passes livelog's 404.
 expect_eq "DELETE the log" "$(curl -s -o /dev/null -X DELETE -w '%{http_code}' \
   "$W/v1/logs/$NAME")" 204
-expect_eq "a deleted log through nginx" "$(curl -s -o /dev/null -w '%{http_code}' \
-  "$N/v1/logs/$NAME")" 404
+deleted_at=$EPOCHSECONDS
+# shellcheck disable=SC2317 # run through wait_until
+gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$N/v1/logs/$NAME")" = 404 ]; }
+wait_until 15 gone || fail "a deleted log is still served through nginx after 15 s"
+[ $((EPOCHSECONDS - deleted_at)) -le 12 ] ||
+  fail "a deleted log was served for $((EPOCHSECONDS - deleted_at)) s (max-age is 10)"
+# The name created again, with other bytes: another ETag, and nginx's
+# stale entry is replaced when it revalidates.
+printf 'another log\n' | "$LIVELOG" put --server "$W" "$NAME" || fail "put again failed"
+curl -sS -o "$SCRATCH/c3.body" -D "$SCRATCH/c3.hdr" "$N/v1/logs/$NAME"
+expect_eq "created again: body" "$(cat "$SCRATCH/c3.body")" "another log"
+ETAG2=$(etag_of "$SCRATCH/c3.hdr")
+[ -n "$ETAG2" ] && [ "$ETAG2" != "$ETAG1" ] ||
+  fail "created again: ETag '$ETAG2' (before: '$ETAG1')"
 curl -sS -o /dev/null -D "$SCRATCH/a1.hdr" "$N/assets/viewer.js"
 curl -sS -o /dev/null -D "$SCRATCH/a2.hdr" "$N/assets/viewer.js"
 expect_eq "asset: first X-Cache-Status" "$(hdr "$SCRATCH/a1.hdr" X-Cache-Status)" MISS
@@ -167,32 +210,41 @@ ETAG=$(hdr "$SCRATCH/a2.hdr" ETag)
 [ -n "$ETAG" ] || fail "asset: no ETag through nginx"
 expect_eq "asset: If-None-Match" "$(curl -s -o /dev/null -H "If-None-Match: $ETAG" \
   -w '%{http_code}' "$N/assets/viewer.js")" 304
-keys=$(grep -rah '^KEY: ' "$SCRATCH/nginx/cache" | sort -u | tr '\n' ' ')
-case $keys in
-*/v1/* | */log/*) fail "the cache holds a log: $keys" ;;
-*/assets/viewer.js*) ;;
-*) fail "the cache does not hold the asset: '$keys'" ;;
-esac
 
 # ---- a private log's signed URL through nginx ----
 curl -sS -o /dev/null -D "$SCRATCH/priv.hdr" -T - "$W/v1/logs/task/7/private/logs/live.log" \
   <<<"private line"
 URL=$(hdr "$SCRATCH/priv.hdr" Livelog-Read-URL)
 case $URL in "$N/v1/logs/task/7/private/logs/live.log?"*) ;; *) fail "Livelog-Read-URL '$URL'" ;; esac
-expect_eq "private: the signed URL through nginx" "$(curl -sS --max-time 10 "$URL")" "private line"
+for i in 1 2; do
+  expect_eq "private: the signed URL through nginx ($i)" \
+    "$(curl -sS --max-time 10 -D "$SCRATCH/p$i.hdr" "$URL")" "private line"
+  expect_eq "private $i: X-Cache-Status" "$(hdr "$SCRATCH/p$i.hdr" X-Cache-Status)" MISS
+  expect_eq "private $i: Cache-Control" "$(hdr "$SCRATCH/p$i.hdr" Cache-Control)" \
+    "private, no-store"
+done
 expect_eq "private: the bare name through nginx" "$(curl -s -o /dev/null -w '%{http_code}' \
   "${URL%%\?*}")" 401
+keys=$(grep -rah '^KEY: ' "$SCRATCH/nginx/cache" | sort -u | tr '\n' ' ')
+case $keys in
+*/private/* | */live.log* | */log/*) fail "the cache holds a private or live log: $keys" ;;
+esac
+case $keys in *"/v1/logs/$NAME|"*) ;; *) fail "the cache does not hold the complete log: '$keys'" ;; esac
+case $keys in */assets/viewer.js*) ;; *) fail "the cache does not hold the asset: '$keys'" ;; esac
 
 # ---- a slow reader of a big log: nginx's temporary files ----
+# A private log: livelog says no-store and X-Accel-Buffering: no.
 python3 -c 'import sys
 line = b"x" * 99 + b"\n"
-sys.stdout.buffer.write(line * 80000)' | "$LIVELOG" put --server "$W" ci/public/big.log
+sys.stdout.buffer.write(line * 80000)' | curl -sS -o /dev/null -D "$SCRATCH/big.hdr" -T - \
+  "$W/v1/logs/ci/private/big.log"
+BIG=$(hdr "$SCRATCH/big.hdr" Livelog-Read-URL)
+BIG=${BIG#"$N"}
 # temp_bytes PORT: the most bytes of proxy temporary files nginx holds
 # open (sampled every 0.2 s for 3 s) while a client reads the big log
 # through PORT at 50 KB/s
 temp_bytes() {
-  curl -s --limit-rate 50K --max-time 4 -o /dev/null \
-    "http://127.0.0.1:$1/v1/logs/ci/public/big.log" &
+  curl -s --limit-rate 50K --max-time 4 -o /dev/null "http://127.0.0.1:$1$BIG" &
   local c=$! most=0 total p fd t i
   for ((i = 0; i < 15; i++)); do
     sleep 0.2
@@ -211,12 +263,14 @@ temp_bytes() {
   echo "$most"
 }
 ours=$(temp_bytes "$NGX")
+defaults=$(temp_bytes "$DEF")
 theirs=$(temp_bytes "$CTL")
 expect_eq "slow reader: bytes nginx buffered with the recipe" "$ours" 0
+expect_eq "slow reader: bytes nginx buffered with its defaults" "$defaults" 0
 if [ "$theirs" -lt 1000000 ]; then
-  fail "slow reader: the control (default buffering) buffered only $theirs bytes; the check proves nothing"
+  fail "slow reader: the control (deaf to X-Accel-Buffering) buffered only $theirs bytes; the check proves nothing"
 else
-  note "slow reader: nginx buffered $theirs bytes with its default buffering, 0 with the recipe"
+  note "slow reader: nginx buffered $theirs bytes when deaf to X-Accel-Buffering, 0 with the recipe or its defaults"
 fi
 
 if grep -E '\[(emerg|alert|crit)\]' "$SCRATCH/nginx/error.log"; then

@@ -53,31 +53,6 @@ static void path_in_scratch(char *buf, size_t cap, const char *name)
     snprintf(buf, cap, "%s/%s", hs_scratch(), name);
 }
 
-static uint64_t file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
-/* Waits for a client to exit; returns its exit code (-1: killed or did
- * not exit in time, then it is SIGKILLed). */
-static int wait_client(pid_t pid, long ms, const char *what, const char *err)
-{
-    int st = 0;
-    if (!hs_wait_pid(pid, ms, &st)) {
-        HS_CHECK(0, "%s did not exit within %ld ms", what, ms);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        return -1;
-    }
-    if (!WIFEXITED(st)) {
-        HS_CHECK(0, "%s died of signal %d (stderr in %s)", what,
-                 WIFSIGNALED(st) ? WTERMSIG(st) : -1, err);
-        return -1;
-    }
-    return WEXITSTATUS(st);
-}
-
 /* Writes hs_gen(seed) [from, to) to fd. */
 static void feed(int fd, uint64_t seed, uint64_t from, uint64_t to)
 {
@@ -89,32 +64,6 @@ static void feed(int fd, uint64_t seed, uint64_t from, uint64_t to)
                    strerror(errno));
         from += n;
     }
-}
-
-/* Polls HEAD until the stream holds at least len bytes (bounded). */
-static bool wait_len(const struct hs_server *s, const char *name, uint64_t len,
-                     long ms)
-{
-    int64_t end = hs_now_ms() + ms;
-    for (int i = 0; i < 100000 && hs_now_ms() < end; i++) {
-        uint64_t off = 0;
-        if (hs_v1_head(s, false, name, NULL, &off, NULL, 0) == 200 &&
-            off != UINT64_MAX && off >= len)
-            return true;
-        hs_sleep_ms(20);
-    }
-    return false;
-}
-
-static bool wait_file(const char *path, uint64_t len, long ms)
-{
-    int64_t end = hs_now_ms() + ms;
-    for (int i = 0; i < 100000 && hs_now_ms() < end; i++) {
-        if (file_size(path) >= len)
-            return true;
-        hs_sleep_ms(20);
-    }
-    return false;
 }
 
 static void put_simple(struct hs_server *s)
@@ -129,7 +78,7 @@ static void put_simple(struct hs_server *s)
     pid = hs_put_spawn(s->write_base, name, NULL, &fd, out, err);
     feed(fd, 1, 0, 2 * MIB);
     close(fd);
-    code = wait_client(pid, 30000, "livelog put (simple)", err);
+    code = hs_wait_client(pid, 30000, "livelog put (simple)", err);
     HS_CHECK(code == 0, "livelog put exited %d (stderr in %s)", code, err);
     hs_v1_expect_content(s, name, NULL, 1, 2 * MIB, "livelog put (simple)");
     {
@@ -151,7 +100,7 @@ static struct hs_server *put_across_restart(struct hs_server *s)
     path_in_scratch(err, sizeof(err), "put-restart.err");
     pid = hs_put_spawn(s->write_base, name, NULL, &fd, out, err);
     feed(fd, 2, 0, 1 * MIB);
-    HS_CHECK(wait_len(s, name, 1 * MIB, 20000),
+    HS_CHECK(hs_wait_v1_len(s, name, 1 * MIB, 20000),
              "the server never held the first MiB from livelog put");
     hs_log("kill -9 of the server under livelog put");
     hs_kill9(s);
@@ -180,7 +129,7 @@ static struct hs_server *put_across_restart(struct hs_server *s)
         feed(fd, 2, off, total);
     }
     close(fd);
-    code = wait_client(pid, 60000, "livelog put (server restarted)", err);
+    code = hs_wait_client(pid, 60000, "livelog put (server restarted)", err);
     HS_CHECK(code == 0, "livelog put across a restart exited %d (stderr %s)",
              code, err);
     hs_v1_expect_content(s, name, NULL, 2, total,
@@ -201,7 +150,7 @@ static void put_killed(struct hs_server *s)
     path_in_scratch(err, sizeof(err), "put-killed.err");
     pid = hs_put_spawn(s->write_base, name, NULL, &fd, out, err);
     feed(fd, 3, 0, 1 * MIB);
-    HS_CHECK(wait_len(s, name, 1 * MIB, 20000),
+    HS_CHECK(hs_wait_v1_len(s, name, 1 * MIB, 20000),
              "the server never held the first MiB");
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -222,7 +171,8 @@ static void put_killed(struct hs_server *s)
     pid = hs_put_spawn(s->write_base, name, NULL, &fd, out, err);
     feed(fd, 33, 0, 1000);
     close(fd);
-    code = wait_client(pid, 30000, "second livelog put of the same NAME", err);
+    code =
+        hs_wait_client(pid, 30000, "second livelog put of the same NAME", err);
     HS_CHECK(code != 0, "a second livelog put of an existing NAME should "
                         "fail (409), exited 0");
     hs_v1_head(s, false, name, NULL, &off2, state, sizeof(state));
@@ -301,7 +251,7 @@ static void tail_lines(const struct hs_server *s)
     path_in_scratch(out, sizeof(out), "tail-n5.out");
     path_in_scratch(err, sizeof(err), "tail-n5.err");
     pid = hs_tail_spawn(url, n5, out, err);
-    code = wait_client(pid, 20000, "livelog tail -n 5 (complete)", err);
+    code = hs_wait_client(pid, 20000, "livelog tail -n 5 (complete)", err);
     HS_CHECK(code == 0, "livelog tail -n 5 exited %d (stderr %s)", code, err);
     lines(want, sizeof(want), 96, 101, "done");
     HS_CHECK(file_equals(out, want),
@@ -317,14 +267,15 @@ static void tail_lines(const struct hs_server *s)
     path_in_scratch(err, sizeof(err), "tail-n3.err");
     pid = hs_tail_spawn(url, n3, out, err);
     lines(want, sizeof(want), 48, 51, "live");
-    HS_CHECK(wait_file(out, strlen(want), 10000),
+    HS_CHECK(hs_wait_file_size(out, strlen(want), 10000),
              "livelog tail -n 3 printed nothing of the live stream");
     lines(more, sizeof(more), 51, 61, "live");
     put_text(s, "PATCH", "public/tail/live", len, more, "?0");
     len += strlen(more);
     lines(more, sizeof(more), 61, 71, "live");
     put_text(s, "PATCH", "public/tail/live", len, more, NULL);
-    code = wait_client(pid, 10000, "livelog tail -n 3 (live, completed)", err);
+    code =
+        hs_wait_client(pid, 10000, "livelog tail -n 3 (live, completed)", err);
     HS_CHECK(code == 0,
              "livelog tail -n 3 of a live stream exited %d after "
              "it completed",
@@ -357,8 +308,8 @@ static struct hs_server *tail_restart(struct hs_server *s, bool hard)
     path_in_scratch(out, sizeof(out), hard ? "tail-k9.out" : "tail-term.out");
     path_in_scratch(err, sizeof(err), hard ? "tail-k9.err" : "tail-term.err");
     pid = hs_tail_spawn(url, follow, out, err);
-    HS_CHECK(wait_file(out, 500 * KIB, 20000),
-             "livelog tail printed %" PRIu64 " of 500 KiB", file_size(out));
+    HS_CHECK(hs_wait_file_size(out, 500 * KIB, 20000),
+             "livelog tail printed %" PRIu64 " of 500 KiB", hs_file_size(out));
     if (hard) {
         hs_log("kill -9 of the server under livelog tail");
         hs_kill9(s);
@@ -373,14 +324,14 @@ static struct hs_server *tail_restart(struct hs_server *s, bool hard)
                     NULL, NULL);
     HS_CHECK(st == 204, "PATCH after the restart: %ld", st);
     const uint64_t mid = 500 * KIB + 1 * MIB; /* what the two writes hold */
-    HS_CHECK(wait_file(out, mid, 20000),
+    HS_CHECK(hs_wait_file_size(out, mid, 20000),
              "livelog tail did not resume after the restart: %" PRIu64
              " bytes printed",
-             file_size(out));
+             hs_file_size(out));
     st = hs_v1_send(s, "PATCH", name, seed, mid, total - mid, NULL, NULL, NULL,
                     NULL);
     HS_CHECK(st == 204, "completing PATCH: %ld", st);
-    code = wait_client(pid, 20000, "livelog tail across a restart", err);
+    code = hs_wait_client(pid, 20000, "livelog tail across a restart", err);
     HS_CHECK(code == 0, "livelog tail across a restart exited %d (stderr %s)",
              code, err);
     hs_gen_sha256(seed, total, want);

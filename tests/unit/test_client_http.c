@@ -1,8 +1,9 @@
 /* test_client_http: unit tests for the pure parts of
  * src/client/client_http.c: Upload-Offset, Content-Range and
  * Livelog-State parsing, header splitting, name percent-encoding, base64,
- * the backoff policy, log URLs and flag parsing. Single-threaded cmocka
- * tests. */
+ * the backoff policy, log URLs, flag parsing, and what `livelog put`
+ * needs in a CI job: Livelog-Read-URL checking, the bearer header and the
+ * hints after a refused credential. Single-threaded cmocka tests. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -396,6 +397,130 @@ static void test_flag_value(void **state)
     assert_null(v);
 }
 
+static int read_url(const char *s, char *out, size_t cap, size_t *len)
+{
+    return client_http_parse_read_url(s, strlen(s), out, cap, len);
+}
+
+static void test_read_url_valid(void **state)
+{
+    static const char signed_url[] =
+        "https://logs.example:8443/v1/logs/task/0/live.log"
+        "?exp=1795382086&n=0c_v51V8BpuSnXHXgk2pJg&sig=xY7SGucRUVEV-_";
+    char out[256];
+    size_t len = 0;
+
+    (void)state;
+    assert_int_equal(read_url(signed_url, out, sizeof(out), &len), 0);
+    assert_string_equal(out, signed_url);
+    assert_int_equal(len, strlen(signed_url));
+    assert_int_equal(
+        read_url(" \thttp://h/v1/logs/public/x \t", out, sizeof(out), &len),
+        0); /* OWS trimmed */
+    assert_string_equal(out, "http://h/v1/logs/public/x");
+    assert_int_equal(read_url("HTTPS://H/x", out, sizeof(out), &len), 0);
+    assert_int_equal(read_url("/v1/logs/public/x", out, sizeof(out), &len),
+                     0); /* relative: the server has no --public-url */
+    assert_string_equal(out, "/v1/logs/public/x");
+    /* every visible ASCII byte is kept */
+    char all[0x7f - 0x21 + 2] = "/";
+    for (int c = 0x21, i = 1; c <= 0x7e; c++)
+        if (c != '/')
+            all[i++] = (char)c;
+    assert_int_equal(read_url(all, out, sizeof(out), &len), 0);
+    assert_string_equal(out, all);
+}
+
+static void test_read_url_refused(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        " ",
+        "v1/logs/x",            /* neither a scheme nor a path */
+        "ftp://h/x",            /* another scheme */
+        "http://",              /* a scheme and nothing */
+        "https://",             /* the same */
+        "javascript:alert(1)",  /* not a URL to print */
+        "http://h/a b",         /* a space inside */
+        "http://h/\x1b[31mred", /* an escape sequence */
+        "http://h/\x7f",        /* DEL */
+        "http://h/caf\xc3\xa9", /* UTF-8 */
+        "http://h/\xff",        /* not UTF-8 either */
+        "http://h/a\rb",        /* CR */
+    };
+    char out[64] = "untouched";
+    size_t len = 99;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(read_url(bad[i], out, sizeof(out), &len), -EINVAL);
+        assert_string_equal(out, "untouched");
+        assert_int_equal(len, 99);
+    }
+    assert_int_equal(
+        client_http_parse_read_url("http://h/\0x", 10, out, sizeof(out), &len),
+        -EINVAL); /* a NUL inside */
+    assert_int_equal(
+        client_http_parse_read_url(NULL, 0, out, sizeof(out), &len), -EINVAL);
+    /* too small: the URL and its NUL must fit */
+    assert_int_equal(read_url("http://h/x", out, 10, &len), -ENOSPC);
+    assert_string_equal(out, "untouched");
+    assert_int_equal(read_url("http://h/x", out, 11, &len), 0);
+    assert_string_equal(out, "http://h/x");
+}
+
+static void test_bearer(void **state)
+{
+    char *h = NULL;
+
+    (void)state;
+    setenv("LIVELOG_TOKEN", "from-env", 1);
+    assert_int_equal(client_http_bearer("from-flag", &h), 0);
+    assert_string_equal(h, "Authorization: Bearer from-flag");
+    free(h);
+    h = NULL;
+    assert_int_equal(client_http_bearer(NULL, &h), 0); /* the variable */
+    assert_string_equal(h, "Authorization: Bearer from-env");
+    free(h);
+    h = NULL;
+    assert_int_equal(client_http_bearer("", &h), 0); /* explicitly none */
+    assert_null(h);
+    assert_int_equal(client_http_bearer("a\r\nX-Evil: 1", &h), -EINVAL);
+    assert_int_equal(client_http_bearer("a\nb", &h), -EINVAL);
+    assert_null(h);
+    unsetenv("LIVELOG_TOKEN");
+    assert_int_equal(client_http_bearer(NULL, &h), 0); /* neither */
+    assert_null(h);
+    setenv("LIVELOG_TOKEN", "", 1);
+    assert_int_equal(client_http_bearer(NULL, &h), 0);
+    assert_null(h);
+    unsetenv("LIVELOG_TOKEN");
+}
+
+static void test_auth_hint(void **state)
+{
+    const char *h;
+
+    (void)state;
+    h = client_http_auth_hint(401, false);
+    assert_non_null(h);
+    assert_non_null(strstr(h, "--token"));
+    assert_non_null(strstr(h, "LIVELOG_TOKEN"));
+    h = client_http_auth_hint(401, true);
+    assert_non_null(h);
+    assert_non_null(strstr(h, "refused"));
+    h = client_http_auth_hint(403, true);
+    assert_non_null(h);
+    assert_non_null(strstr(h, "livelog:write:"));
+    assert_non_null(client_http_auth_hint(403, false));
+    for (long st = 100; st < 600; st++) {
+        if (st != 401 && st != 403) {
+            assert_null(client_http_auth_hint(st, false));
+            assert_null(client_http_auth_hint(st, true));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +540,10 @@ int main(void)
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_log_url),
         cmocka_unit_test(test_flag_value),
+        cmocka_unit_test(test_read_url_valid),
+        cmocka_unit_test(test_read_url_refused),
+        cmocka_unit_test(test_bearer),
+        cmocka_unit_test(test_auth_hint),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

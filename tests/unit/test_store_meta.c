@@ -53,6 +53,7 @@ static void assert_meta_equal(const struct store_meta *a,
     assert_int_equal(a->state, b->state);
     assert_true(a->created_ms == b->created_ms);
     assert_true(a->completed_ms == b->completed_ms);
+    assert_true(a->incarnation == b->incarnation);
 }
 
 static int parse(const char *text, struct store_meta *m)
@@ -417,6 +418,68 @@ static void test_parse_unknown_keys(void **state)
     expect_bad(HDR "name a\nstate live\ncreated_ms 1\nfuture\n");
 }
 
+/* The incarnation (the ETag's random part, http_cache.h): written as 16
+ * lowercase hex digits only when set, read back exactly; a file without
+ * it (an older livelog's) reads as 0; anything but 16 lowercase hex
+ * digits, or all zeros, is refused. */
+static void test_incarnation(void **state)
+{
+    char buf[STORE_META_MAX];
+    struct store_meta m, got;
+
+    (void)state;
+    make_meta(&m, "a/b", STORE_COMPLETE, 5, 6);
+    m.incarnation = 0x00a1b2c3d4e5f607ULL;
+    int n = store_meta_format(&m, buf, sizeof buf);
+    assert_string_equal(buf, HDR "name a/b\nstate complete\ncreated_ms 5\n"
+                                 "completed_ms 6\nkeep_head 0\nkeep_tail 0\n"
+                                 "incarnation 00a1b2c3d4e5f607\n");
+    assert_int_equal(store_meta_parse(buf, (size_t)n, &got), 0);
+    assert_meta_equal(&m, &got);
+    m.incarnation = UINT64_MAX;
+    n = store_meta_format(&m, buf, sizeof buf);
+    assert_non_null(strstr(buf, "\nincarnation ffffffffffffffff\n"));
+    assert_int_equal(store_meta_parse(buf, (size_t)n, &got), 0);
+    assert_true(got.incarnation == UINT64_MAX);
+    /* with every other key, into buffers of exactly cap bytes */
+    m.archived_ms = 7;
+    m.evicted = true;
+    m.length = 8;
+    memcpy(m.upload_id, "u", 2);
+    int full = store_meta_format(&m, buf, sizeof buf);
+    assert_true(full > 0);
+    for (size_t cap = 0; cap <= (size_t)full + 1; cap++) {
+        char *exact = malloc(cap > 0 ? cap : 1);
+        assert_non_null(exact);
+        int k = store_meta_format(&m, exact, cap);
+        assert_int_equal(k, cap > (size_t)full ? full : -ENOSPC);
+        if (k > 0)
+            assert_memory_equal(exact, buf, (size_t)full);
+        free(exact);
+    }
+    /* older files: none */
+    assert_int_equal(parse(HDR GOOD_BODY, &got), 0);
+    assert_true(got.incarnation == 0);
+    /* the last one wins */
+    assert_int_equal(parse(HDR GOOD_BODY "incarnation 0000000000000001\n"
+                                         "incarnation 0000000000000002\n",
+                           &got),
+                     0);
+    assert_true(got.incarnation == 2);
+    static const char *const bad[] = {
+        "0000000000000000",  "000000000000001",
+        "00000000000000001", "00000000000000A1",
+        "0x00000000000001",  "+000000000000001",
+        " 000000000000001",  "000000000000001 ",
+        "00000000000000g1",  "",
+        "-000000000000001",  "0000000000000001\r",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(buf, sizeof buf, HDR GOOD_BODY "incarnation %s\n", bad[i]);
+        expect_bad(buf);
+    }
+}
+
 /* dir/file into path; fails the test if it does not fit. */
 static void join(char *path, size_t cap, const char *dir, const char *file)
 {
@@ -585,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_parse_torn),
         cmocka_unit_test(test_parse_duplicates),
         cmocka_unit_test(test_parse_unknown_keys),
+        cmocka_unit_test(test_incarnation),
         cmocka_unit_test(test_write_read),
         cmocka_unit_test(test_read_damaged),
         cmocka_unit_test(test_write_errors),
