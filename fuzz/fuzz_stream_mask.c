@@ -16,6 +16,7 @@
 #include <ftw.h>
 
 #include "fuzz.h"
+#include "fuzz_mask_ref.h"
 #include "fuzz_scratch.h"
 #include "log/log.h"
 #include "mask/mask.h"
@@ -26,32 +27,6 @@
 #define SECRETS_MAX 4
 #define STEPS_MAX 6
 #define BODY_MAX 4096
-
-struct secret {
-    const uint8_t *p;
-    size_t len;
-};
-
-static size_t reference(const struct secret *s, size_t ns, const uint8_t *in,
-                        size_t n, uint8_t *out)
-{
-    size_t o = 0, i = 0;
-    while (i < n) {
-        size_t best = 0;
-        for (size_t k = 0; k < ns; k++)
-            if (s[k].len <= n - i && s[k].len > best &&
-                memcmp(in + i, s[k].p, s[k].len) == 0)
-                best = s[k].len;
-        if (best > 0) {
-            memcpy(out + o, MASK_REPLACEMENT, 3);
-            o += 3;
-            i += best;
-        } else {
-            out[o++] = in[i++];
-        }
-    }
-    return o;
-}
 
 static void add_secrets(struct stream *st, const struct secret *s, size_t ns)
 {
