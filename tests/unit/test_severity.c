@@ -511,7 +511,8 @@ static const struct {
     {"DEBUG", DEBUG},     {"TRACE", TRACE},
 };
 
-static enum severity classifyf(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static enum severity
+classifyf(const char *fmt, ...)
 {
     static char line[256];
     va_list ap;

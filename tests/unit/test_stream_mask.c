@@ -289,7 +289,7 @@ static void test_split_every_boundary(void **state)
             if (with_end)
                 assert_int_equal(stream_mask_end(s, false), 0);
             assert_no_secret(s);
-            assert_int_equal(stream_mask_append(s, INPUT + k, len - k), 0);
+            assert_int_equal(stream_mask_append(s, &INPUT[k], len - k), 0);
             assert_true(stream_writer_offset(s) == len);
             assert_int_equal(stream_mask_end(s, true), 0);
             assert_stored(s, want, want_len);
@@ -313,7 +313,7 @@ static void test_byte_at_a_time(void **state)
     struct stream *s = new_stream(&f);
     add_secrets(s);
     for (size_t i = 0; i < len; i++) {
-        assert_int_equal(stream_mask_append(s, INPUT + i, 1), 0);
+        assert_int_equal(stream_mask_append(s, &INPUT[i], 1), 0);
         assert_no_secret(s);
     }
     assert_int_equal(stream_mask_end(s, true), 0);
@@ -356,7 +356,7 @@ static void test_restart_every_boundary(void **state)
         assert_int_equal(stream_mask_held(s), held);
         assert_true(store_stream_length(s->store) == out);
         add_secrets(s);
-        assert_int_equal(stream_mask_append(s, INPUT + k, len - k), 0);
+        assert_int_equal(stream_mask_append(s, &INPUT[k], len - k), 0);
         assert_int_equal(stream_mask_end(s, true), 0);
         assert_stored(s, want, want_len);
         assert_true(stream_writer_offset(s) == len);
