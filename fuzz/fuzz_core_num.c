@@ -6,7 +6,11 @@
  * past 2^64-1, -EINVAL for anything else, junk over overflow), the output
  * is untouched on failure, and a parsed value printed back equals the
  * text without its leading zeros. core_num_parse_port against Go's
- * strconv.Atoi plus the range check. */
+ * strconv.Atoi plus the range check. core_num_parse_hex (the archive's
+ * and the checkpoint's digests) against sscanf's %2hhx byte by byte, the
+ * output untouched on failure, and formatting what it parsed gives the
+ * text back in lowercase. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 
@@ -70,6 +74,33 @@ static void check_port(const char *s, size_t len)
     FUZZ_CHECK(rc == 0 ? port == mag : port == 4242);
 }
 
+static void check_hex(const char *s, size_t len)
+{
+    unsigned char got[64], want[64];
+    size_t n = len / 2;
+    bool ok = len % 2 == 0 && n <= sizeof got;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = isxdigit((unsigned char)s[i]) != 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        char two[3] = {s[2 * i], s[2 * i + 1], '\0'};
+        ok = sscanf(two, "%2hhx", &want[i]) == 1;
+    }
+    memset(got, 0x5a, sizeof got);
+    int rc = core_num_parse_hex(s, len, got, n <= sizeof got ? n : 0);
+    if (!ok) {
+        FUZZ_CHECK(rc == -EINVAL);
+        for (size_t i = 0; i < sizeof got; i++)
+            FUZZ_CHECK(got[i] == 0x5a);
+        return;
+    }
+    FUZZ_CHECK(rc == 0 && memcmp(got, want, n) == 0);
+    char back[2 * sizeof got + 1];
+    core_num_format_hex(got, n, back);
+    FUZZ_CHECK(strlen(back) == len);
+    for (size_t i = 0; i < len; i++)
+        FUZZ_CHECK(back[i] == tolower((unsigned char)s[i]));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *value = fuzz_strndup(data, size);
@@ -79,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *raw = fuzz_memdup(data, size);
     check_u64(raw, size);
     check_port(raw, size);
+    check_hex(raw, size);
     free(raw);
     return 0;
 }

@@ -241,10 +241,4 @@ int archive_s3_xml_find(const char *s, size_t len, const char *tag, size_t *pos,
 int archive_s3_xml_unescape(const char *s, size_t len, char *out, size_t cap,
                             size_t *ret_len);
 
-/* Lower-case hex of a SHA-256 (64 characters and a NUL into out). */
-void archive_hex(const unsigned char sha256[32], char out[65]);
-
-/* Parses 64 hex digits (either case). Returns 0 or -EINVAL. */
-int archive_unhex(const char *s, size_t len, unsigned char ret[32]);
-
 #endif

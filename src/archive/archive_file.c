@@ -95,7 +95,7 @@ static size_t meta_format(const struct archive_meta *m, char *out, size_t cap)
 {
     char hex[65];
 
-    archive_hex(m->sha256, hex);
+    core_num_format_hex(m->sha256, 32, hex);
     int n = snprintf(out, cap,
                      "livelog-archive-meta 1\nsize %llu\nsha256 %s\n"
                      "created-ms %llu\ncompleted-ms %llu\n",
@@ -139,7 +139,7 @@ int archive_file_meta_parse(const char *s, size_t len, struct archive_meta *ret)
         core_num_parse_u64(v, vlen, &m.size) < 0)
         return -EINVAL;
     if (meta_line(&p, end, "sha256", &v, &vlen) < 0 ||
-        archive_unhex(v, vlen, m.sha256) < 0)
+        core_num_parse_hex(v, vlen, m.sha256, 32) < 0)
         return -EINVAL;
     if (meta_line(&p, end, "created-ms", &v, &vlen) < 0 ||
         core_num_parse_u64(v, vlen, &m.created_ms) < 0)

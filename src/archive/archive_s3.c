@@ -711,8 +711,8 @@ static int s3_head(void *impl, const char *name, size_t nlen,
         struct archive_meta m = {.size = q.length,
                                  .created_ms = q.meta_created,
                                  .completed_ms = q.meta_completed};
-        m.has_sha256 =
-            archive_unhex(q.meta_sha, strlen(q.meta_sha), m.sha256) == 0;
+        m.has_sha256 = core_num_parse_hex(q.meta_sha, strlen(q.meta_sha),
+                                          m.sha256, 32) == 0;
         *ret = m;
     }
     req_done(&q);
@@ -822,7 +822,7 @@ static void meta_headers(struct req *q, const struct archive_meta *m)
 {
     char hex[65], h[128];
 
-    archive_hex(m->sha256, hex);
+    core_num_format_hex(m->sha256, 32, hex);
     snprintf(h, sizeof h, "x-amz-meta-sha256: %s", hex);
     req_header(q, h);
     snprintf(h, sizeof h, "x-amz-meta-created-ms: %" PRIu64, m->created_ms);
@@ -849,7 +849,7 @@ static int put_body(struct s3 *s, struct req *q, int fd, uint64_t off,
     q->body_off = off;
     q->body_len = len;
     q->body_hash = h;
-    archive_hex(sha, hex);
+    core_num_format_hex(sha, 32, hex);
     int r = run(s, q, hex, op, name, nlen, false);
     gnutls_hash_deinit(h, sent);
     q->body_hash = NULL;
@@ -964,7 +964,7 @@ static int complete(struct s3 *s, const char *name, size_t nlen, const char *id,
 
     if (gnutls_hash_fast(GNUTLS_DIG_SHA256, parts->p, parts->len, sha) < 0)
         return -ENOMEM;
-    archive_hex(sha, hex);
+    core_num_format_hex(sha, 32, hex);
     req_init(&q, "POST", ANSWER_MAX);
     req_object_url(&q, s, name, nlen);
     sb_str(&q.url, "?uploadId=");
@@ -1472,7 +1472,7 @@ static int s3_presign(void *impl, const char *name, size_t nlen, uint64_t ttl_s,
     unsigned char h[32], k[32];
     char hexed[65], to_sign[512], sig[65];
     (void)gnutls_hash_fast(GNUTLS_DIG_SHA256, canon.p, canon.len, h);
-    archive_hex(h, hexed);
+    core_num_format_hex(h, 32, hexed);
     snprintf(to_sign, sizeof(to_sign), "AWS4-HMAC-SHA256\n%s\n%s\n%s", stamp,
              scope, hexed);
     char first[1100];
@@ -1486,7 +1486,7 @@ static int s3_presign(void *impl, const char *name, size_t nlen, uint64_t ttl_s,
     hmac(k, 32, "aws4_request", k);
     hmac(k, 32, to_sign, h);
     explicit_bzero(k, sizeof(k));
-    archive_hex(h, sig);
+    core_num_format_hex(h, 32, sig);
     sb_str(&url, s->base);
     sb_add(&url, s->key_prefix, s->kplen);
     sb_add(&url, name, nlen);

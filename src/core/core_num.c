@@ -1,5 +1,6 @@
-/* core_num: strict decimal parsing of untrusted text (ports, limits, HTTP
- * header numbers). Called by configuration on the main thread and by the
+/* core_num: strict decimal and hexadecimal parsing of untrusted text
+ * (ports, limits, HTTP header numbers, percent-escapes, digests) and
+ * hexadecimal output. Called by configuration on the main thread and by the
  * HTTP handlers on any thread; pure functions, no shared state, no locale,
  * no errno side effects. */
 #include "core/core_num.h"
@@ -73,4 +74,39 @@ int core_num_parse_port(const char *s, size_t len, uint16_t *ret)
         return -ERANGE;
     *ret = (uint16_t)mag;
     return 0;
+}
+
+int core_num_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int core_num_parse_hex(const char *s, size_t len, unsigned char *out, size_t n)
+{
+    if (s == NULL || n > SIZE_MAX / 2 || len != 2 * n)
+        return -EINVAL;
+    for (size_t i = 0; i < len; i++)
+        if (core_num_hex_digit(s[i]) < 0)
+            return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)(core_num_hex_digit(s[2 * i]) << 4 |
+                                 core_num_hex_digit(s[2 * i + 1]));
+    return 0;
+}
+
+void core_num_format_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
 }

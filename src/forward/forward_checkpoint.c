@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "client/client_http.h"
+#include "core/core_num.h"
 #include "store/store_name.h"
 
 /* a document larger than this is refused */
@@ -66,17 +67,6 @@ char *forward_ckpt_encode_path(const char *path)
     return out;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 char *forward_ckpt_decode_path(const char *text)
 {
     size_t n = strlen(text);
@@ -89,8 +79,8 @@ char *forward_ckpt_decode_path(const char *text)
             out[w++] = text[i];
             continue;
         }
-        int hi = i + 1 < n ? hexval(text[i + 1]) : -1;
-        int lo = i + 2 < n ? hexval(text[i + 2]) : -1;
+        int hi = i + 1 < n ? core_num_hex_digit(text[i + 1]) : -1;
+        int lo = i + 2 < n ? core_num_hex_digit(text[i + 2]) : -1;
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
             free(out);
             return NULL;
@@ -178,13 +168,8 @@ static int parse_fp(json_t *obj, struct forward_ckpt_rec *r, struct perr *e)
     json_t *v = json_object_get(obj, "fp");
     if (!json_is_string(v) || json_string_length(v) != 64)
         return fail(e, "checkpoint: \"fp\" must be 64 hex digits");
-    const char *s = json_string_value(v);
-    for (size_t i = 0; i < 32; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return fail(e, "checkpoint: \"fp\" must be 64 hex digits");
-        r->fp[i] = (unsigned char)(hi << 4 | lo);
-    }
+    if (core_num_parse_hex(json_string_value(v), 64, r->fp, 32) != 0)
+        return fail(e, "checkpoint: \"fp\" must be 64 hex digits");
     return 0;
 }
 
@@ -311,12 +296,7 @@ static json_t *u64(uint64_t v)
 static json_t *format_rec(const struct forward_ckpt_rec *r)
 {
     char fp[65];
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < 32; i++) {
-        fp[2 * i] = hex[r->fp[i] >> 4];
-        fp[2 * i + 1] = hex[r->fp[i] & 15];
-    }
-    fp[64] = '\0';
+    core_num_format_hex(r->fp, 32, fp);
     char *path = forward_ckpt_encode_path(r->path);
     if (path == NULL)
         return NULL;

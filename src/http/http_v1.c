@@ -72,25 +72,16 @@ struct v1_req {
 
 /* ---- small helpers -------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 size_t http_v1_unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
     (void)cls;
     (void)conn;
     size_t r = 0, w = 0;
     while (s[r] != '\0') {
-        if (s[r] == '%' && hexval(s[r + 1]) >= 0 && hexval(s[r + 2]) >= 0) {
-            int v = hexval(s[r + 1]) * 16 + hexval(s[r + 2]);
+        if (s[r] == '%' && core_num_hex_digit(s[r + 1]) >= 0 &&
+            core_num_hex_digit(s[r + 2]) >= 0) {
+            int v = core_num_hex_digit(s[r + 1]) * 16 +
+                    core_num_hex_digit(s[r + 2]);
             if (v != 0) {
                 s[w++] = (char)v;
                 r += 3;

@@ -41,6 +41,7 @@
 #include <gnutls/crypto.h>
 
 #include "archive/archive.h"
+#include "core/core_num.h"
 #include "log/log.h"
 
 #define SMALL_SIZE 1024u
@@ -288,7 +289,7 @@ static uint64_t curl_put(const char *key, const char *path,
 {
     char hdr[128], url[512], hex[65];
 
-    archive_hex(sha, hex);
+    core_num_format_hex(sha, 32, hex);
     snprintf(hdr, sizeof hdr, "x-amz-content-sha256: %s", hex);
     snprintf(url, sizeof url, "%s/%s/%s", g_endpoint, BUCKET, key);
     uint64_t t0 = now_ms();
@@ -390,27 +391,6 @@ static struct backend *backend_of(void **state)
 }
 
 /* ---- pure functions ---- */
-
-static void test_hex(void **state)
-{
-    (void)state;
-    unsigned char sha[32], back[32];
-    char hex[65];
-
-    for (int i = 0; i < 32; i++)
-        sha[i] = (unsigned char)(i * 37 + 5);
-    archive_hex(sha, hex);
-    assert_int_equal(strlen(hex), 64);
-    assert_int_equal(archive_unhex(hex, 64, back), 0);
-    assert_memory_equal(sha, back, 32);
-    hex[3] = 'A'; /* either case */
-    assert_int_equal(archive_unhex(hex, 64, back), 0);
-    hex[3] = 'g';
-    memset(back, 0x55, 32);
-    assert_int_equal(archive_unhex(hex, 64, back), -EINVAL);
-    assert_int_equal(back[0], 0x55); /* untouched */
-    assert_int_equal(archive_unhex(hex, 63, back), -EINVAL);
-}
 
 static void test_meta_parse(void **state)
 {
@@ -1180,7 +1160,6 @@ static void test_s3_continuation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hex),
         cmocka_unit_test(test_meta_parse),
         cmocka_unit_test(test_xml),
         cmocka_unit_test(test_open_urls),
