@@ -1622,7 +1622,9 @@ bool hs_has_verb(const char *verb)
     int st;
 
     fmt(out, sizeof(out), "%s/%s-help.txt", scratch, verb);
-    st = hs_run(argv, out, out, 10000);
+    /* 60 s: under valgrind on a loaded machine start-up alone can take
+     * more than 10. */
+    st = hs_run(argv, out, out, 60000);
     return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
