@@ -79,8 +79,11 @@ done
 grep -q '"state":"live"' "$SCRATCH/live.json" || fail "live stats: $(cat "$SCRATCH/live.json")"
 grep -q '"error":1' "$SCRATCH/live.json" || fail "live stats after one error: $(cat "$SCRATCH/live.json")"
 FOLLOWERS=()
+# Each follower gets the write end of the writer's pipe closed: one it
+# held would keep the upload from ever seeing its end.
 for ((i = 0; i < K; i++)); do
-  curl -s --max-time 60 -o "$SCRATCH/f$i.out" "$R/v1/logs/job/public/live" &
+  curl -s --max-time 60 -o "$SCRATCH/f$i.out" "$R/v1/logs/job/public/live" \
+    {LIVE}>&- &
   FOLLOWERS+=($!)
 done
 for ((i = 0; i < 200; i++)); do
@@ -115,7 +118,10 @@ assert get('livelog_log_messages_total{logger="http",level="error"}') == 0
 EOF
 printf 'FATAL: out of disk\nbye\n' >&"$LIVE"
 exec {LIVE}>&-
-for p in "${FOLLOWERS[@]}"; do wait "$p"; done
+for ((i = 0; i < K; i++)); do
+  wait "${FOLLOWERS[$i]}"
+  expect_eq "follower $i: curl's exit status (a clean end of response)" "$?" 0
+done
 for ((i = 0; i < K; i++)); do
   expect_eq "follower $i" "$(cat "$SCRATCH/f$i.out")" "$(printf 'step 1\nERROR: first\nFATAL: out of disk\nbye')"
 done
