@@ -1330,6 +1330,31 @@ static enum MHD_Result do_stats(struct http_v1 *app, struct http_request *req,
     return respond_json(req, buf, j.len);
 }
 
+/* What every read route checks after its method: a valid name, a CORS
+ * preflight (answered here), and for a private log the reader's
+ * credentials. Returns true when it answered the request, with the
+ * result in *ret. */
+static bool read_gate(struct http_v1 *app, struct http_request *req,
+                      const char *name, size_t len, bool options,
+                      enum MHD_Result *ret)
+{
+    if (store_name_check(name, len, NULL, 0) != 0) {
+        *ret = bad_name_n(req, name, len);
+        return true;
+    }
+    bool public = store_name_is_public(name, len);
+    if (options) {
+        *ret = do_options(app, req, public);
+        return true;
+    }
+    if (!public) {
+        req->cors_origin = allowed_origin(app, req);
+        if (!access_ok(app, req, AUTH_VERB_READ, "VIEW", name, len, ret))
+            return true;
+    }
+    return false;
+}
+
 /* GET /v1/search/NAME and GET /v1/lines/NAME (http_search.h): the
  * viewer's scans and line lookups, with the access check of the log
  * itself. A missing log is a 404 at once (no waiting for a writer). */
@@ -1343,17 +1368,9 @@ static enum MHD_Result do_viewer_aux(struct http_v1 *app,
         return http_respond_text_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
                                      "this route takes GET and OPTIONS\n",
                                      MHD_HTTP_HEADER_ALLOW, "GET, OPTIONS");
-    if (store_name_check(name, len, NULL, 0) != 0)
-        return bad_name_n(req, name, len);
-    bool public = store_name_is_public(name, len);
-    if (options)
-        return do_options(app, req, public);
-    enum MHD_Result refused;
-    if (!public) {
-        req->cors_origin = allowed_origin(app, req);
-        if (!access_ok(app, req, AUTH_VERB_READ, "VIEW", name, len, &refused))
-            return refused;
-    }
+    enum MHD_Result answered;
+    if (read_gate(app, req, name, len, options, &answered))
+        return answered;
     struct stream *s = stream_registry_get(app->registry, name, len);
     if (s == NULL)
         return http_respond_text_cors(req->conn, req->cors_origin,
@@ -1423,17 +1440,10 @@ enum MHD_Result http_v1_on_read(void *cls, struct http_request *req,
                                      "and OPTIONS\n",
                                      MHD_HTTP_HEADER_ALLOW,
                                      "GET, HEAD, OPTIONS");
-    if (store_name_check(name, len, NULL, 0) != 0)
-        return bad_name_n(req, name, len);
+    enum MHD_Result answered;
+    if (read_gate(app, req, name, len, options, &answered))
+        return answered;
     bool public = store_name_is_public(name, len);
-    if (options)
-        return do_options(app, req, public);
-    enum MHD_Result refused;
-    if (!public) {
-        req->cors_origin = allowed_origin(app, req);
-        if (!access_ok(app, req, AUTH_VERB_READ, "VIEW", name, len, &refused))
-            return refused;
-    }
     if (stats)
         return do_stats(app, req, name, len);
     struct stream *lobby = stream_registry_lobby(app->registry);
