@@ -28,6 +28,12 @@
  * live ranges, so it stays small (it is allocated per follower). */
 #define FOLLOW_BLOCK 2048
 #define RANGE_BLOCK (16 * 1024)
+/* Stored bytes over TLS cannot go by sendfile, and libmicrohttpd 0.9.75
+ * reads a file response 4 KiB at a time, which makes one 4 KiB TLS record
+ * per read: a 1 GiB download then costs two syscalls and a record per
+ * 4 KiB. The content reader with this block reads 64 KiB at once, which
+ * GnuTLS sends as full 16 KiB records. Allocated per such download. */
+#define TLS_FILE_BLOCK (64 * 1024)
 /* Complete logs up to this size are answered from one shared response
  * held in memory (reference counted by libmicrohttpd), not from the file
  * for every request. */
@@ -207,9 +213,10 @@ static void reader_free(void *cls)
 /* A response served by the content reader from `start`: following until
  * the log completes (end UINT64_MAX), or up to `end`; with known_size the
  * length end - start is announced. */
-static struct MHD_Response *live_response(struct http_request *req,
-                                          struct stream *s, uint64_t start,
-                                          uint64_t end, bool known_size)
+static struct MHD_Response *reader_response(struct http_request *req,
+                                            struct stream *s, uint64_t start,
+                                            uint64_t end, bool known_size,
+                                            size_t block)
 {
     struct reader *r = calloc(1, sizeof(*r));
     if (r == NULL)
@@ -223,7 +230,6 @@ static struct MHD_Response *live_response(struct http_request *req,
     r->waiter.wake = reader_wake;
     r->probe = stream_waker_probe_round();
     uint64_t size = known_size ? end - start : MHD_SIZE_UNKNOWN;
-    size_t block = known_size ? RANGE_BLOCK : FOLLOW_BLOCK;
     struct MHD_Response *resp = MHD_create_response_from_callback(
         size, block, reader_read, r, reader_free);
     if (resp == NULL) {
@@ -235,6 +241,14 @@ static struct MHD_Response *live_response(struct http_request *req,
     log_debug(LOGC_HTTP, "follower attached", LF_U64("offset", start),
               LF_BOOL("bounded", end != UINT64_MAX));
     return resp;
+}
+
+static struct MHD_Response *live_response(struct http_request *req,
+                                          struct stream *s, uint64_t start,
+                                          uint64_t end, bool known_size)
+{
+    return reader_response(req, s, start, end, known_size,
+                           known_size ? RANGE_BLOCK : FOLLOW_BLOCK);
 }
 
 /* A complete keep-tail log, as readers see it: its first bytes, one
@@ -306,9 +320,10 @@ static struct MHD_Response *view_response(struct view *v, uint64_t start,
     return resp;
 }
 
-/* Bytes [start, end) that are all committed already: sendfile. When no
- * descriptor can be opened for it (out of descriptors, say), the content
- * reader serves them through the stream's own descriptor instead. */
+/* Bytes [start, end) that are all committed already: sendfile. Over TLS,
+ * and when no descriptor can be opened for it (out of descriptors, say),
+ * the content reader serves them through the stream's own descriptor
+ * instead. */
 static struct MHD_Response *stored_response(struct http_request *req,
                                             struct stream *s, uint64_t start,
                                             uint64_t end)
@@ -316,6 +331,10 @@ static struct MHD_Response *stored_response(struct http_request *req,
     if (end == start)
         return MHD_create_response_from_buffer(0, (void *)"",
                                                MHD_RESPMEM_PERSISTENT);
+    const union MHD_ConnectionInfo *tls =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (tls != NULL && tls->tls_session != NULL)
+        return reader_response(req, s, start, end, true, TLS_FILE_BLOCK);
     int fd = store_stream_open_reader(s->store);
     if (fd < 0) {
         size_t nlen = 0;
