@@ -241,12 +241,12 @@ sys.stdout.buffer.write(line * 80000)' | curl -sS -o /dev/null -D "$SCRATCH/big.
 BIG=$(hdr "$SCRATCH/big.hdr" Livelog-Read-URL)
 BIG=${BIG#"$N"}
 # temp_bytes PORT: the most bytes of proxy temporary files nginx holds
-# open (sampled every 0.2 s for 3 s) while a client reads the big log
+# open (sampled every 0.2 s for 5 s) while a client reads the big log
 # through PORT at 50 KB/s
 temp_bytes() {
-  curl -s --limit-rate 50K --max-time 4 -o /dev/null "http://127.0.0.1:$1$BIG" &
+  curl -s --limit-rate 50K --max-time 6 -o /dev/null "http://127.0.0.1:$1$BIG" &
   local c=$! most=0 total p fd t i
-  for ((i = 0; i < 15; i++)); do
+  for ((i = 0; i < 25; i++)); do
     sleep 0.2
     total=0
     for p in $(pgrep -P "$NGPID"); do
@@ -264,7 +264,12 @@ temp_bytes() {
 }
 ours=$(temp_bytes "$NGX")
 defaults=$(temp_bytes "$DEF")
-theirs=$(temp_bytes "$CTL")
+# The control proves the probe sees buffering; on a loaded machine one
+# window can miss it, so it gets three.
+theirs=0
+for ((try = 0; try < 3 && theirs < 1000000; try++)); do
+  theirs=$(temp_bytes "$CTL")
+done
 expect_eq "slow reader: bytes nginx buffered with the recipe" "$ours" 0
 expect_eq "slow reader: bytes nginx buffered with its defaults" "$defaults" 0
 if [ "$theirs" -lt 1000000 ]; then
