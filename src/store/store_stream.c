@@ -27,6 +27,16 @@
 /* keep-tail elision advances in steps of this size (fewer, larger holes). */
 #define ELIDE_STEP (64 * 1024)
 #define SCAN_BACK (16 * 1024)
+/* Once a log holds RESERVE_FROM bytes, appends reserve the data file's
+ * blocks ahead of the writer, as much as the log holds up to RESERVE_MAX:
+ * on ext4 a buffered write into reserved blocks skips delayed
+ * allocation's per-page bookkeeping, which took a sixth of the writer's
+ * CPU (a 1 GiB PUT went from about 0.91 to 0.74 CPU seconds). Small logs,
+ * most of them, reserve nothing. The reserve is given back when the
+ * writer finishes, when the descriptors close and, after a crash, when
+ * the stream is opened again. */
+#define RESERVE_FROM (4 * 1024 * 1024)
+#define RESERVE_MAX (8 * 1024 * 1024)
 
 static _Atomic int fsync_mode = STORE_FSYNC_NEVER;
 
@@ -46,7 +56,11 @@ struct store_stream {
     /* --over-limit=keep-tail: bytes [keep_head, elided_end) of the data
      * are gone (punched out of the file); 0/0 when the stream keeps all. */
     _Atomic uint64_t elided_end;
-    bool punch_failed;   /* the file system cannot punch holes       */
+    bool punch_failed; /* the file system cannot punch holes       */
+    /* The data file's blocks are reserved up to here (writer's thread;
+     * 0 once given back); reserve_off: the file system cannot. */
+    _Atomic uint64_t reserved;
+    bool reserve_off;
     atomic_bool evicted; /* archived; the data is only in the store now */
     /* Masked streams: the last wire record (read at open or written
      * since), under `lock`; NULL for every unmasked stream. */
@@ -302,6 +316,11 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
         return rc;
     } else {
         length = (uint64_t)st.st_size;
+        /* Blocks reserved past the end before a crash go back now. */
+        if ((uint64_t)st.st_blocks * 512 > length + 64 * 1024 &&
+            truncate(s->path, st.st_size) != 0) {
+            /* they stay until the stream is removed */
+        }
         rc = open_wire(s, &length);
         if (rc != 0) {
             store_stream_free(s);
@@ -329,6 +348,39 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
     return 0;
 }
 
+/* Reserves the blocks of [base, end + ahead) once end passes what is
+ * reserved. A failure only costs the speed-up: the write that follows
+ * finds out whether the space is really missing. */
+static void reserve_ahead(struct store_stream *s, int fd, uint64_t base,
+                          uint64_t end)
+{
+    if (s->reserve_off || end < RESERVE_FROM ||
+        end <= atomic_load(&s->reserved))
+        return;
+    uint64_t ahead = end > RESERVE_MAX ? RESERVE_MAX : end;
+    if (end + ahead > (uint64_t)INT64_MAX)
+        return;
+    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)base,
+                  (off_t)(end + ahead - base)) != 0 &&
+        (errno == EOPNOTSUPP || errno == ENOSYS))
+        s->reserve_off = true;
+    /* Also after ENOSPC and the like: not again before the next step. */
+    atomic_store(&s->reserved, end + ahead);
+}
+
+/* Gives the blocks reserved past the end of the file back: truncating a
+ * file to its own size frees them (ext4, XFS, tmpfs); the data and the
+ * size do not change. Only when no append is under way. */
+static void release_reserve(struct store_stream *s, int fd)
+{
+    if (atomic_exchange(&s->reserved, 0) == 0 || fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && ftruncate(fd, st.st_size) != 0) {
+        /* the blocks stay until the file is removed */
+    }
+}
+
 /* keep-tail: publishes the new end of the elided region first (so no
  * reader starts a read there), then frees the bytes on disk. */
 static void elide(struct store_stream *s, int fd, uint64_t len)
@@ -349,11 +401,12 @@ static void elide(struct store_stream *s, int fd, uint64_t len)
  * later append continues exactly at the committed length. If even that
  * fails, the tail beyond the committed length is never read and the next
  * pwrite overwrites it. Returns err. */
-static int refuse_append(int fd, uint64_t base, int err)
+static int refuse_append(struct store_stream *s, int fd, uint64_t base, int err)
 {
     if (ftruncate(fd, (off_t)base) != 0) {
         /* keep the append's own error; see above */
     }
+    atomic_store(&s->reserved, 0); /* the cut gave the reserve back */
     return err;
 }
 
@@ -366,12 +419,13 @@ int store_stream_append(struct store_stream *s, const void *buf, size_t len)
     const char *p = buf;
     size_t done = 0;
 
+    reserve_ahead(s, fd, base, base + len);
     while (done < len) {
         ssize_t n = pwrite(fd, p + done, len - done, (off_t)(base + done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return refuse_append(fd, base, n < 0 ? -errno : -EIO);
+            return refuse_append(s, fd, base, n < 0 ? -errno : -EIO);
         done += (size_t)n;
     }
     /* The line index's record is part of the append: when it cannot be
@@ -383,7 +437,7 @@ int store_stream_append(struct store_stream *s, const void *buf, size_t len)
             store_index_prepare(&s->index, base, buf, len,
                                 core_clock_real_ns() / CORE_NS_PER_MS, &step);
         if (rc != 0)
-            return refuse_append(fd, base, rc);
+            return refuse_append(s, fd, base, rc);
     }
     atomic_store_explicit(&s->length, base + len, memory_order_release);
     if (s->meta.keep_tail != 0)
@@ -501,6 +555,8 @@ int store_stream_set_state(struct store_stream *s, enum store_state st)
         }
         pthread_mutex_unlock(&s->lock);
     }
+    if (st == STORE_COMPLETE || st == STORE_INTERRUPTED)
+        release_reserve(s, atomic_load(&s->fd)); /* the writer is done */
     if (rc != 0 && st == STORE_COMPLETE)
         return rc;
     atomic_store(&s->completed_ms, done_ms);
@@ -662,6 +718,7 @@ void store_stream_close_fds(struct store_stream *s)
 {
     pthread_mutex_lock(&s->lock);
     int fd = atomic_exchange(&s->fd, -1);
+    release_reserve(s, fd);
     if (fd >= 0)
         close(fd);
     if (s->index_open)
@@ -835,6 +892,8 @@ void store_stream_free(struct store_stream *s)
     if (s == NULL)
         return;
     int fd = atomic_load(&s->fd);
+    if (!s->remove_on_free)
+        release_reserve(s, fd);
     if (fd >= 0)
         close(fd);
     if (s->index_open)
