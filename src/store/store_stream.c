@@ -316,8 +316,12 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
         return rc;
     } else {
         length = (uint64_t)st.st_size;
-        /* Blocks reserved past the end before a crash go back now. */
-        if ((uint64_t)st.st_blocks * 512 > length + 64 * 1024 &&
+        /* Blocks reserved past the end before a crash go back now: the
+         * file holds more blocks than bytes, or it is a keep-tail log
+         * (holes hide a reserve) whose writer the crash cut off. */
+        bool cut_off = meta.state == STORE_LIVE || meta.state == STORE_PENDING;
+        if (((uint64_t)st.st_blocks * 512 > length + 64 * 1024 ||
+             (cut_off && meta.keep_tail != 0)) &&
             truncate(s->path, st.st_size) != 0) {
             /* they stay until the stream is removed */
         }
