@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/core_clock.h"
@@ -44,6 +45,10 @@ struct http_daemon {
     void *handler_cls;
     struct http_tls *tls; /* certificate and key; NULL: plain HTTP      */
     char *priorities;     /* the GnuTLS priority string given to MHD    */
+    /* The listening socket MHD_quiesce_daemon handed back: shut down at
+     * once, closed only after MHD_stop_daemon (libmicrohttpd's threads
+     * may still use the descriptor until then). */
+    MHD_socket quiesced;
 };
 
 /* Copies a libmicrohttpd message into out, without the request target:
@@ -347,6 +352,7 @@ int http_daemon_start(const struct http_listener_config *cfg,
     struct http_daemon *d = calloc(1, sizeof(*d));
     if (d == NULL)
         return -ENOMEM;
+    d->quiesced = MHD_INVALID_SOCKET;
     snprintf(d->name, sizeof(d->name), "%s", cfg->name);
     d->handler = cfg->handler;
     d->handler_cls = cfg->handler_cls;
@@ -435,9 +441,13 @@ void http_daemon_quiesce(struct http_daemon *d)
 {
     if (d == NULL || d->mhd == NULL)
         return;
-    MHD_socket s = MHD_quiesce_daemon(d->mhd);
-    if (s != MHD_INVALID_SOCKET)
-        close(s);
+    if (d->quiesced != MHD_INVALID_SOCKET)
+        return;
+    d->quiesced = MHD_quiesce_daemon(d->mhd);
+    /* New connections are refused from now on; closing the descriptor
+     * here would race a worker thread still using it. */
+    if (d->quiesced != MHD_INVALID_SOCKET)
+        (void)shutdown(d->quiesced, SHUT_RDWR);
 }
 
 void http_daemon_stop(struct http_daemon *d)
@@ -446,6 +456,8 @@ void http_daemon_stop(struct http_daemon *d)
         return;
     if (d->mhd != NULL)
         MHD_stop_daemon(d->mhd);
+    if (d->quiesced != MHD_INVALID_SOCKET)
+        close(d->quiesced);
     http_tls_free(d->tls);
     free(d->priorities);
     free(d);
