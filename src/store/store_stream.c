@@ -37,6 +37,9 @@
  * the stream is opened again. */
 #define RESERVE_FROM (4 * 1024 * 1024)
 #define RESERVE_MAX (8 * 1024 * 1024)
+/* At start, a file with this many more bytes of blocks than of data holds
+ * a reserve (less is metadata, such as extent tree blocks). */
+#define RESERVE_SEEN (64 * 1024)
 
 static _Atomic int fsync_mode = STORE_FSYNC_NEVER;
 
@@ -320,7 +323,7 @@ int store_stream_open_dir(const char *dir, uint64_t now_ms,
          * file holds more blocks than bytes, or it is a keep-tail log
          * (holes hide a reserve) whose writer the crash cut off. */
         bool cut_off = meta.state == STORE_LIVE || meta.state == STORE_PENDING;
-        if (((uint64_t)st.st_blocks * 512 > length + 64 * 1024 ||
+        if (((uint64_t)st.st_blocks * 512 > length + RESERVE_SEEN ||
              (cut_off && meta.keep_tail != 0)) &&
             truncate(s->path, st.st_size) != 0) {
             /* they stay until the stream is removed */

@@ -112,18 +112,31 @@ static void assert_no_reserve(const char *path, uint64_t size)
     assert_true(disk_bytes(path) <= (size + 4095) / 4096 * 4096 + SLACK);
 }
 
-/* A new directory stream `name` in the scratch directory; its data
- * file's path in data. */
-static struct store_stream *fresh_stream(const char *name, char *data,
-                                         size_t cap)
-{
+/* A stream's directory and data file in the scratch directory. */
+struct paths {
     char dir[PATH_MAX + 8];
-    snprintf(dir, sizeof dir, "%s/%s", scratch, name);
-    snprintf(data, cap, "%s/data", dir);
+    char data[PATH_MAX + 16];
+};
+
+/* A new directory stream `name` in the scratch directory. */
+static struct store_stream *fresh_stream(const char *name, struct paths *p)
+{
+    snprintf(p->dir, sizeof p->dir, "%s/%s", scratch, name);
+    snprintf(p->data, sizeof p->data, "%s/data", p->dir);
     struct store_stream *s = NULL;
-    assert_int_equal(store_stream_create_dir(dir, name, strlen(name), T0, &s),
-                     0);
+    assert_int_equal(
+        store_stream_create_dir(p->dir, name, strlen(name), T0, &s), 0);
     return s;
+}
+
+/* What a crash in the middle of a write leaves behind: len bytes of
+ * blocks reserved from off, past the end of the data file. */
+static void reserve_like_a_crash(const char *data, off_t off, off_t len)
+{
+    int fd = open(data, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(fallocate(fd, FALLOC_FL_KEEP_SIZE, off, len), 0);
+    close(fd);
 }
 
 /* A writer that finishes gives its reserve back; the data and the size
@@ -131,19 +144,19 @@ static struct store_stream *fresh_stream(const char *name, char *data,
 static void test_reserve_released_at_complete(void **state)
 {
     (void)state;
-    char data[PATH_MAX + 16];
-    struct store_stream *s = fresh_stream("done", data, sizeof data);
+    struct paths p;
+    struct store_stream *s = fresh_stream("done", &p);
 
     append_pattern(s, 3 * MIB); /* a small log reserves nothing */
-    assert_no_reserve(data, 3 * MIB);
+    assert_no_reserve(p.data, 3 * MIB);
     append_pattern(s, 3 * MIB);
-    assert_int_equal(file_size(data), 6 * MIB);
+    assert_int_equal(file_size(p.data), 6 * MIB);
     if (can_reserve) /* past 4 MiB: as much again, ahead of the data */
-        assert_true(disk_bytes(data) >= 8 * MIB);
+        assert_true(disk_bytes(p.data) >= 8 * MIB);
 
     assert_int_equal(store_stream_set_state(s, STORE_COMPLETE), 0);
-    assert_int_equal(file_size(data), 6 * MIB);
-    assert_no_reserve(data, 6 * MIB);
+    assert_int_equal(file_size(p.data), 6 * MIB);
+    assert_no_reserve(p.data, 6 * MIB);
     assert_pattern(s, 6 * MIB);
     store_stream_free(s);
 }
@@ -152,17 +165,17 @@ static void test_reserve_released_at_complete(void **state)
 static void test_reserve_capped(void **state)
 {
     (void)state;
-    char data[PATH_MAX + 16];
-    struct store_stream *s = fresh_stream("long", data, sizeof data);
+    struct paths p;
+    struct store_stream *s = fresh_stream("long", &p);
 
     append_pattern(s, 20 * MIB);
-    uint64_t disk = disk_bytes(data);
+    uint64_t disk = disk_bytes(p.data);
     if (can_reserve)
         assert_true(disk >= 20 * MIB + 4 * MIB);
     assert_true(disk <= 20 * MIB + 8 * MIB + 64 * KIB + SLACK);
 
     assert_int_equal(store_stream_set_state(s, STORE_INTERRUPTED), 0);
-    assert_no_reserve(data, 20 * MIB);
+    assert_no_reserve(p.data, 20 * MIB);
     assert_pattern(s, 20 * MIB);
     store_stream_free(s);
 }
@@ -172,21 +185,21 @@ static void test_reserve_capped(void **state)
 static void test_reserve_released_at_close(void **state)
 {
     (void)state;
-    char data[PATH_MAX + 16];
-    struct store_stream *s = fresh_stream("closed", data, sizeof data);
+    struct paths p;
+    struct store_stream *s = fresh_stream("closed", &p);
 
     append_pattern(s, 5 * MIB);
     if (can_reserve)
-        assert_true(disk_bytes(data) >= 8 * MIB);
+        assert_true(disk_bytes(p.data) >= 8 * MIB);
     store_stream_close_fds(s);
-    assert_no_reserve(data, 5 * MIB);
+    assert_no_reserve(p.data, 5 * MIB);
 
     append_pattern(s, 1 * MIB); /* reopens, reserves again */
     if (can_reserve)
-        assert_true(disk_bytes(data) >= 10 * MIB);
+        assert_true(disk_bytes(p.data) >= 10 * MIB);
     store_stream_free(s);
-    assert_int_equal(file_size(data), 6 * MIB);
-    assert_no_reserve(data, 6 * MIB);
+    assert_int_equal(file_size(p.data), 6 * MIB);
+    assert_no_reserve(p.data, 6 * MIB);
 }
 
 /* A crash leaves blocks reserved past the end of the data file; opening
@@ -194,24 +207,19 @@ static void test_reserve_released_at_close(void **state)
 static void test_reserve_released_after_crash(void **state)
 {
     (void)state;
-    char dir[PATH_MAX + 8], data[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/crashed", scratch);
-    struct store_stream *s = fresh_stream("crashed", data, sizeof data);
+    struct paths p;
+    struct store_stream *s = fresh_stream("crashed", &p);
     append_pattern(s, 1 * MIB);
     store_stream_free(s);
     if (!can_reserve)
         return;
 
-    /* What a crash in the middle of a write leaves behind. */
-    int fd = open(data, O_RDWR | O_CLOEXEC);
-    assert_true(fd >= 0);
-    assert_int_equal(fallocate(fd, FALLOC_FL_KEEP_SIZE, MIB, 4 * MIB), 0);
-    close(fd);
-    assert_true(disk_bytes(data) >= 5 * MIB);
+    reserve_like_a_crash(p.data, MIB, 4 * MIB);
+    assert_true(disk_bytes(p.data) >= 5 * MIB);
 
-    assert_int_equal(store_stream_open_dir(dir, T0 + 1, &s), 0);
+    assert_int_equal(store_stream_open_dir(p.dir, T0 + 1, &s), 0);
     assert_int_equal(store_stream_length(s), 1 * MIB);
-    assert_no_reserve(data, 1 * MIB);
+    assert_no_reserve(p.data, 1 * MIB);
     assert_pattern(s, 1 * MIB);
     store_stream_free(s);
 }
@@ -221,32 +229,28 @@ static void test_reserve_released_after_crash(void **state)
 static void test_keep_tail_reserve_released_after_crash(void **state)
 {
     (void)state;
-    char dir[PATH_MAX + 8], data[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/kept", scratch);
-    struct store_stream *s = fresh_stream("kept", data, sizeof data);
+    struct paths p;
+    struct store_stream *s = fresh_stream("kept", &p);
     assert_int_equal(store_stream_set_keep(s, 1 * MIB, 1 * MIB), 0);
     append_pattern(s, 12 * MIB); /* 10 MiB of it elided: punched out */
     store_stream_free(s);        /* still live on disk, as after a crash */
-    uint64_t kept = disk_bytes(data);
+    uint64_t kept = disk_bytes(p.data);
     if (!can_reserve)
         return;
     if (kept > 4 * MIB) { /* this file system cannot punch holes */
         fprintf(stderr, "note: no holes in %s; keep-tail check skipped\n",
-                data);
+                p.data);
         return;
     }
 
-    int fd = open(data, O_RDWR | O_CLOEXEC);
-    assert_true(fd >= 0);
-    assert_int_equal(fallocate(fd, FALLOC_FL_KEEP_SIZE, 12 * MIB, 4 * MIB), 0);
-    close(fd);
-    assert_true(disk_bytes(data) >= kept + 4 * MIB);
-    assert_true(disk_bytes(data) < 12 * MIB); /* the count alone misses it */
+    reserve_like_a_crash(p.data, 12 * MIB, 4 * MIB);
+    assert_true(disk_bytes(p.data) >= kept + 4 * MIB);
+    assert_true(disk_bytes(p.data) < 12 * MIB); /* the count alone misses it */
 
-    assert_int_equal(store_stream_open_dir(dir, T0 + 1, &s), 0);
+    assert_int_equal(store_stream_open_dir(p.dir, T0 + 1, &s), 0);
     assert_int_equal(store_stream_length(s), 12 * MIB);
-    assert_int_equal(file_size(data), 12 * MIB);
-    assert_true(disk_bytes(data) <= kept + SLACK);
+    assert_int_equal(file_size(p.data), 12 * MIB);
+    assert_true(disk_bytes(p.data) <= kept + SLACK);
     store_stream_free(s);
 }
 
